@@ -1,0 +1,44 @@
+import { GraphQLError } from 'graphql';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE';
+
+const httpStatus: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+/** An expected failure: reaches the client unmasked, with `extensions.code`. */
+export class AppError extends GraphQLError {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, http: { status: httpStatus[code] }, ...extensions } });
+    this.code = code;
+  }
+}
+
+export const badInput = (message: string, issues: { path: (string | number)[]; message: string }[]) =>
+  new AppError('BAD_USER_INPUT', message, { issues });
+
+/** Thrown by adapters when their backing system cannot be reached; becomes SERVICE_UNAVAILABLE. */
+export class UnavailableError extends AppError {
+  constructor(dependency: string, cause?: unknown) {
+    super('SERVICE_UNAVAILABLE', `${dependency} is unavailable, try again later`, { dependency });
+    if (cause !== undefined) this.cause = cause;
+  }
+}

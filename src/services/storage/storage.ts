@@ -1,0 +1,28 @@
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  size: number;
+}
+
+/** Object storage. Keys are `/`-separated relative paths; adapters never see user paths unsanitised. */
+export interface ObjectStore {
+  readonly kind: 's3' | 'disk';
+  /** Creates the bucket or directory when missing. Called once at start. */
+  init(): Promise<void>;
+  /** Streams `body` to `key`; resolves once the object is fully written, rejects leaving nothing behind. */
+  put(key: string, body: Readable, meta: { contentType: string }): Promise<void>;
+  /** Streams the object; rejects with NotFoundObjectError when missing. */
+  get(key: string): Promise<Readable>;
+  /** Size of the object, or null when missing. */
+  stat(key: string): Promise<ObjectInfo | null>;
+  /** Removes the object; a missing object is not an error. */
+  remove(key: string): Promise<void>;
+  /** Resolves when the store answers; rejects with UnavailableError otherwise. */
+  health(): Promise<void>;
+}
+
+export class NotFoundObjectError extends Error {
+  constructor(key: string) {
+    super(`object not found: ${key}`);
+  }
+}
