@@ -1,4 +1,8 @@
-export type ExtractableType = 'application/pdf' | 'text/plain' | 'text/markdown' | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+export type ExtractableType =
+  | 'application/pdf'
+  | 'text/plain'
+  | 'text/markdown'
+  | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 export interface ExtractedText {
   text: string;

@@ -1,0 +1,47 @@
+# The host: HTTP and HTTPS (TCP, and UDP for HTTP/3) from anywhere; no SSH (use SSM Session Manager).
+resource "aws_security_group" "host" {
+  name        = "${local.prefix}-host"
+  description = "Dossier host: web traffic in, anything out"
+  vpc_id      = aws_vpc.main.id
+}
+
+locals {
+  web_ingress = {
+    http_v4      = { port = 80, protocol = "tcp", cidr_ipv4 = "0.0.0.0/0", cidr_ipv6 = null }
+    https_v4     = { port = 443, protocol = "tcp", cidr_ipv4 = "0.0.0.0/0", cidr_ipv6 = null }
+    https_udp_v4 = { port = 443, protocol = "udp", cidr_ipv4 = "0.0.0.0/0", cidr_ipv6 = null }
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "host_web" {
+  for_each          = local.web_ingress
+  security_group_id = aws_security_group.host.id
+  description       = "Public ${each.key}"
+  ip_protocol       = each.value.protocol
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = each.value.cidr_ipv4
+}
+
+resource "aws_vpc_security_group_egress_rule" "host_all" {
+  security_group_id = aws_security_group.host.id
+  description       = "ACME, SES, S3, RDS, package and image downloads"
+  ip_protocol       = "-1"
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+# The database: PostgreSQL from the host only.
+resource "aws_security_group" "db" {
+  name        = "${local.prefix}-db"
+  description = "Dossier PostgreSQL: reachable from the host only"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "db_from_host" {
+  security_group_id            = aws_security_group.db.id
+  description                  = "PostgreSQL from the Dossier host"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = aws_security_group.host.id
+}

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { type ExecutionArgs, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { processRequest } from 'graphql-upload-ts';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config.ts';
+import { bearerMatches } from './services/auth/auth.service.ts';
+import type { Context } from './context.ts';
+import { maskError } from './http/errors.ts';
+import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
+import { clientAddress, requestIdFrom, sendJson } from './http/util.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { schema } from './schema/index.ts';
+import { createServices, type Services } from './services/index.ts';
+import { startWorkers, type Workers } from './worker-runner.ts';
+
+interface ServerContext {
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  requestId?: string;
+  connectionParams?: Record<string, unknown>;
+  transport?: 'http' | 'ws';
+}
+
+const isMultipart = (req: IncomingMessage) => (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+const hasCsrfHeader = (req: IncomingMessage) =>
+  Boolean(req.headers['apollo-require-preflight'] || req.headers['x-graphql-yoga-csrf']);
+
+export interface App {
+  server: Server;
+  services: Services;
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function buildApp(config: Config, opts: { log?: Logger } = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const services = await createServices(config, log);
+  const { metrics, auth, orm } = services;
+  const production = config.env === 'production';
+  const operationName = operationNamer(config.metrics?.operationCap ?? 100, config.metrics?.knownOperations ?? null);
+
+  const introspectionOff: Plugin = {
+    onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+  };
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    healthCheckEndpoint: '/health',
+    graphiql: config.graphiql ? { title: 'Dossier', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
+    maskedErrors: { maskError },
+    logging: {
+      debug: (...a: unknown[]) => log.debug({ yoga: a }),
+      info: (...a: unknown[]) => log.info({ yoga: a }),
+      warn: (...a: unknown[]) => log.warn({ yoga: a }),
+      error: (...a: unknown[]) => log.error({ yoga: a }),
+    },
+    context: async (initial): Promise<Context> => {
+      const requestId = initial.requestId ?? randomUUID();
+      const authorization =
+        initial.request?.headers.get('authorization') ?? String(initial.connectionParams?.authorization ?? '');
+      return {
+        services,
+        em: orm.em.fork(),
+        viewer: auth.viewer(authorization),
+        requestId,
+        clientIp: initial.req ? clientAddress(initial.req, config.http.trustProxy) : 'unknown',
+        log: log.child({ requestId }),
+        transport:
+          initial.transport === 'ws' ? 'ws' : initial.request?.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http',
+      };
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 8 },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 10 },
+        maxTokens: { n: 2000 },
+        costLimit: { maxCost: 5000 },
+        blockFieldSuggestion: { enabled: production },
+      }),
+      ...(config.graphiql ? [] : [introspectionOff]),
+      ...(config.metrics ? metricsPlugins(metrics, operationName) : []),
+      errorReporting(metrics, operationName, log),
+    ],
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/ready') {
+      const state = await services.readiness();
+      return sendJson(res, state.ready ? 200 : 503, state);
+    }
+    if (path === '/metrics' && config.metrics && config.metrics.port === null) return serveMetrics(req, res);
+    if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) {
+      if (!hasCsrfHeader(req)) {
+        return sendJson(res, 403, {
+          errors: [
+            {
+              message: 'Multipart requests must carry a non-empty apollo-require-preflight or x-graphql-yoga-csrf header',
+              extensions: { code: 'FORBIDDEN' },
+            },
+          ],
+        });
+      }
+      try {
+        (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
+          maxFileSize: config.uploads.maxBytes,
+          maxFiles: config.uploads.maxFiles,
+        });
+      } catch (err) {
+        return uploadRejected(res, err);
+      }
+    }
+    await yoga.handleNodeRequestAndResponse(req, res, { req, res, requestId, transport: 'http' });
+  }
+
+  function uploadRejected(res: ServerResponse, err: unknown) {
+    const e = err as { code?: string; message?: string; status?: number };
+    const code = e.code === 'FILE_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT';
+    res.setHeader('connection', 'close');
+    sendJson(res, e.code === 'FILE_TOO_LARGE' ? 413 : 400, {
+      errors: [{ message: e.message ?? 'Invalid multipart request', extensions: { code, reason: e.code } }],
+    });
+  }
+
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse) {
+    const token = config.metrics?.token;
+    if (token && !bearerMatches(req.headers.authorization, token)) {
+      return sendJson(res, 401, { error: 'metrics token required' });
+    }
+    await services.refreshGauges();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(await metrics.registry.metrics());
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
+      else res.destroy();
+    });
+  });
+  const metricsServer =
+    config.metrics?.port != null ? createServer((req, res) => void serveMetrics(req, res)) : null;
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  useServer<Record<string, unknown>>(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const requestId = requestIdFrom(undefined);
+        const enveloped = yoga.getEnveloped({
+          req: ctx.extra.request,
+          requestId,
+          connectionParams: ctx.connectionParams ?? {},
+          transport: 'ws',
+        });
+        const document = enveloped.parse(payload.query);
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        const errors = enveloped.validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wss,
+  );
+
+  let workers: Workers | null = null;
+  let url = '';
+  return {
+    server,
+    services,
+    get url() {
+      return url;
+    },
+    async start() {
+      if (config.workers > 0) workers = await startWorkers(services, config.workers);
+      await new Promise<void>((ok) => server.listen(config.http.port, config.http.host, ok));
+      const { port } = server.address() as AddressInfo;
+      url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+      if (metricsServer) await new Promise<void>((ok) => metricsServer.listen(config.metrics!.port!, config.http.host, ok));
+    },
+    async stop() {
+      for (const ws of wss.clients) ws.close(1001, 'Server shutting down');
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      wss.close();
+      metricsServer?.close();
+      await workers?.stop();
+      await yoga.dispose();
+      await services.close();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url();
+
+const env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  DATABASE_URL: url.optional(),
+  EMBEDDED_PG_PORT: port.optional(),
+  S3_ENDPOINT: url.optional(),
+  S3_ACCESS_KEY: z.string().min(1).optional(),
+  S3_SECRET_KEY: z.string().min(1).optional(),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  MEILI_URL: url.optional(),
+  MEILI_API_KEY: z.string().min(1).optional(),
+  MEILI_INDEX: z.string().min(1).default('documents'),
+  SES_REGION: z.string().min(1).optional(),
+  SES_ENDPOINT: url.optional(),
+  MAIL_FROM: z.email().default('dossier@localhost.localdomain'),
+  MAIL_TO: z
+    .string()
+    .default('owner@localhost.localdomain')
+    .transform((s) => s.split(',').map((a) => a.trim()))
+    .pipe(z.array(z.email()).min(1)),
+  MAIL_ACKNOWLEDGE: bool.default(false),
+  NOTIFY_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  REDIS_URL: url.optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
+  MAX_FILES: positiveInt.max(100).default(5),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(20),
+  RATE_LIMIT_GLOBAL_PER_MINUTE: positiveInt.default(600),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHIQL: bool.optional(),
+  WORKERS: z.coerce.number().int().min(0).max(64).default(1),
+  EXTRACTION_THREADS: positiveInt.max(16).default(1),
+  EXTRACTION_TIMEOUT_MS: positiveInt.default(30_000),
+  EXTRACTION_MAX_MEMORY_MB: positiveInt.default(256),
+  METRICS: bool.default(true),
+  METRICS_PORT: port.optional(),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_OPERATION_CAP: positiveInt.default(100),
+  METRICS_KNOWN_OPERATIONS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .optional(),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+export type Env = z.input<typeof env>;
+
+function build(e: z.output<typeof env>) {
+  const s3Given = [e.S3_ENDPOINT, e.S3_ACCESS_KEY, e.S3_SECRET_KEY, e.S3_BUCKET].filter(Boolean).length;
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    dataDir: e.DATA_DIR,
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : null,
+    embeddedPostgres: { port: e.EMBEDDED_PG_PORT ?? null },
+    storage:
+      s3Given === 4
+        ? {
+            kind: 's3' as const,
+            endpoint: e.S3_ENDPOINT!,
+            accessKey: e.S3_ACCESS_KEY!,
+            secretKey: e.S3_SECRET_KEY!,
+            bucket: e.S3_BUCKET!,
+            region: e.S3_REGION,
+          }
+        : null,
+    meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY, index: e.MEILI_INDEX } : null,
+    ses: e.SES_REGION ? { region: e.SES_REGION, endpoint: e.SES_ENDPOINT } : null,
+    mail: { from: e.MAIL_FROM, to: e.MAIL_TO, acknowledge: e.MAIL_ACKNOWLEDGE, waitSeconds: e.NOTIFY_WAIT_SECONDS },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_FILES },
+    rateLimit: { perClientPerMinute: e.RATE_LIMIT_PER_MINUTE, globalPerMinute: e.RATE_LIMIT_GLOBAL_PER_MINUTE },
+    logLevel: e.LOG_LEVEL,
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    workers: e.WORKERS,
+    extraction: {
+      threads: e.EXTRACTION_THREADS,
+      timeoutMs: e.EXTRACTION_TIMEOUT_MS,
+      maxMemoryMb: e.EXTRACTION_MAX_MEMORY_MB,
+    },
+    metrics: e.METRICS
+      ? {
+          port: e.METRICS_PORT ?? null,
+          token: e.METRICS_TOKEN ?? null,
+          operationCap: e.METRICS_OPERATION_CAP,
+          knownOperations: e.METRICS_KNOWN_OPERATIONS ?? null,
+        }
+      : null,
+  };
+}
+
+export type Config = ReturnType<typeof build>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; every bad variable is named in one error. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = env.safeParse(present);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  if (parsed.success) {
+    const s3 = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET'];
+    const given = s3.filter((k) => present[k]);
+    if (given.length > 0 && given.length < s3.length) {
+      problems.push(`  ${s3.filter((k) => !present[k]).join(', ')}: required when ${given.join(', ')} is set`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  return build(parsed.data);
+}

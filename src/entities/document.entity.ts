@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
+import type { Insights } from '../services/extraction/extraction.ts';
+import { ContactEntity } from './contact.entity.ts';
+
+export const DOCUMENT_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED'] as const;
+
+export const DocumentEntity = defineEntity({
+  name: 'Document',
+  tableName: 'documents',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    contact: () => p.manyToOne(ContactEntity).nullable().deleteRule('set null').index(),
+    filename: p.string().length(255),
+    contentType: p.string().length(127),
+    documentType: p.string().length(100).nullable(),
+    size: p.bigint('number'),
+    sha256: p.string().length(64),
+    storageKey: p.string().length(1024),
+    status: p.enum(DOCUMENT_STATUSES).default('PENDING').index(),
+    error: p.text().nullable(),
+    // Lazy: the extracted text can be megabytes and most reads do not need it.
+    text: p.text().nullable().lazy(),
+    insights: p.json<Insights>().nullable(),
+    attempts: p.integer().default(0),
+    createdAt: p.datetime().onCreate(() => new Date()).index(),
+    processedAt: p.datetime().nullable(),
+  },
+});
+
+export type Document = InferEntity<typeof DocumentEntity>;

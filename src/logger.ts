@@ -1,0 +1,12 @@
+import { pino } from 'pino';
+
+export type Logger = pino.Logger;
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'dossier' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: ['req.headers.authorization', 'authorization', 'connectionParams.authorization'],
+  });
+}

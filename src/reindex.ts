@@ -1,0 +1,25 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './services/index.ts';
+
+// `npm run reindex` rebuilds the engine from PostgreSQL; `-- --check` only reports drift (exit 1 when any).
+const check = process.argv.includes('--check');
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+const services = await createServices(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+let exitCode = 0;
+try {
+  const drift = check ? await services.repair.drift() : await services.repair.repair();
+  const counts = { missing: drift.missing.length, stale: drift.stale.length, orphaned: drift.orphaned.length };
+  console.log(JSON.stringify({ engine: services.search.engine.kind, mode: check ? 'check' : 'repair', ...counts }));
+  if (check && counts.missing + counts.stale + counts.orphaned > 0) exitCode = 1;
+} finally {
+  await services.close();
+}
+process.exit(exitCode);

@@ -1,0 +1,77 @@
+import { DOCUMENT_STATUSES, type Document } from '../entities/index.ts';
+import type { Insights } from '../services/extraction/extraction.ts';
+import { documentTypeSchema } from '../services/documents/documents.service.ts';
+import {
+  documentById,
+  documentContact,
+  documentFromEvent,
+  subscribeDocumentProcessed,
+  uploadDocument,
+} from '../resolvers/document.ts';
+import { builder } from './builder.ts';
+import { ContactRef } from './contact.ts';
+
+export const DocumentStatus = builder.enumType('DocumentStatus', { values: DOCUMENT_STATUSES });
+
+const DocumentInsights = builder.objectRef<Insights>('DocumentInsights').implement({
+  fields: (t) => ({
+    wordCount: t.exposeInt('wordCount'),
+    pageCount: t.exposeInt('pageCount', { nullable: true }),
+    language: t.exposeString('language', { nullable: true, description: 'ISO 639-1 where known, e.g. "en"' }),
+    keywords: t.exposeStringList('keywords'),
+    needsOcr: t.boolean({ description: 'A PDF with pages but no text layer', resolve: (i) => i.needsOcr ?? false }),
+  }),
+});
+
+export const DocumentRef = builder.objectRef<Document>('Document');
+
+DocumentRef.implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    contact: t.field({ type: ContactRef, nullable: true, resolve: documentContact }),
+    filename: t.exposeString('filename'),
+    contentType: t.exposeString('contentType'),
+    documentType: t.exposeString('documentType', { nullable: true }),
+    size: t.exposeInt('size'),
+    sha256: t.exposeString('sha256'),
+    status: t.expose('status', { type: DocumentStatus }),
+    error: t.exposeString('error', { nullable: true }),
+    insights: t.expose('insights', { type: DocumentInsights, nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    processedAt: t.expose('processedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.queryField('document', (t) =>
+  t.field({
+    type: DocumentRef,
+    nullable: true,
+    authScopes: { staff: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: documentById,
+  }),
+);
+
+builder.mutationField('uploadDocument', (t) =>
+  t.field({
+    type: DocumentRef,
+    authScopes: { staff: true },
+    args: {
+      file: t.arg({ type: 'Upload', required: true }),
+      contactId: t.arg.id(),
+      documentType: t.arg.string({ validate: { schema: documentTypeSchema } }),
+    },
+    resolve: uploadDocument,
+  }),
+);
+
+builder.subscriptionField('documentProcessed', (t) =>
+  t.field({
+    type: DocumentRef,
+    description: 'A document reached COMPLETED or FAILED; filtered by contact and/or document when given.',
+    authScopes: { staff: true },
+    args: { contactId: t.arg.id(), documentId: t.arg.id() },
+    subscribe: subscribeDocumentProcessed,
+    resolve: documentFromEvent,
+  }),
+);

@@ -1,0 +1,10 @@
+import { builder } from './builder.ts';
+import './contact.ts';
+import './document.ts';
+import './search.ts';
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});
+
+export const schema = builder.toSchema({ sortSchema: false });

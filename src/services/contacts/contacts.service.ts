@@ -1,0 +1,125 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
+import { AppError } from '../../errors.ts';
+import { isUuid } from '../documents/documents.service.ts';
+import type { IncomingFile, StoredFile, UploadService } from '../documents/uploads.service.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import type { RateLimits } from '../limits/rate-limit.service.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { ContactInput } from './contact-input.ts';
+import { QUEUES } from '../jobs/queues.ts';
+
+export interface SubmitRequest {
+  input: ContactInput;
+  files: IncomingFile[];
+  idempotencyKey: string | null;
+  clientIp: string;
+}
+
+export interface SubmitResult {
+  contact: Contact;
+  documents: Document[];
+}
+
+interface Deps {
+  jobs: JobQueue;
+  rateLimits: RateLimits;
+  metrics: Metrics;
+  uploads: UploadService;
+}
+
+const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
+  createHash('sha256')
+    .update(JSON.stringify([input.name, input.email, input.company ?? null, input.service ?? null, input.message, input.source ?? 'website', files.length]))
+    .digest('hex');
+
+export function createContactService(deps: Deps) {
+  const { jobs, rateLimits, metrics, uploads } = deps;
+
+  async function replay(em: EntityManager, key: string, hash: string): Promise<SubmitResult | null> {
+    const existing = await em.findOne(ContactEntity, { idempotencyKey: key });
+    if (!existing) return null;
+    if (existing.inputHash !== hash) {
+      throw new AppError('CONFLICT', 'This idempotencyKey was already used with a different submission');
+    }
+    const documents = await em.find(DocumentEntity, { contact: existing.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return { contact: existing, documents };
+  }
+
+  function decoy(em: EntityManager, input: ContactInput): SubmitResult {
+    const contact = em.create(
+      ContactEntity,
+      {
+        id: randomUUID(),
+        name: input.name,
+        email: input.email,
+        company: input.company ?? null,
+        service: input.service ?? null,
+        message: input.message,
+        source: input.source ?? 'website',
+        createdAt: new Date(),
+      },
+      { persist: false },
+    );
+    return { contact, documents: [] };
+  }
+
+  async function submit(em: EntityManager, req: SubmitRequest): Promise<SubmitResult> {
+    await rateLimits.consume(req.clientIp);
+    if (req.input.fax) {
+      metrics.honeypot.inc();
+      await uploads.discard(req.files);
+      return decoy(em, req.input);
+    }
+    const hash = fingerprint(req.input, req.files);
+    if (req.idempotencyKey) {
+      const previous = await replay(em, req.idempotencyKey, hash);
+      if (previous) {
+        await uploads.discard(req.files);
+        return previous;
+      }
+    }
+    const contactId = randomUUID();
+    const stored: StoredFile[] = await uploads.store(req.files, contactId);
+    try {
+      const result = await em.transactional(async (tx) => {
+        const contact = tx.create(ContactEntity, {
+          id: contactId,
+          name: req.input.name,
+          email: req.input.email,
+          company: req.input.company ?? null,
+          service: req.input.service ?? null,
+          message: req.input.message,
+          source: req.input.source ?? 'website',
+          idempotencyKey: req.idempotencyKey,
+          inputHash: hash,
+          createdAt: new Date(),
+        });
+        const documents = stored.map((f) => tx.create(DocumentEntity, { ...uploads.toRow(f), contact }));
+        await tx.flush();
+        for (const d of documents) await jobs.enqueue(tx, QUEUES.extract, { documentId: d.id });
+        await jobs.enqueue(tx, QUEUES.notify, { contactId });
+        return { contact, documents };
+      });
+      metrics.contacts.inc({ source: result.contact.source });
+      return result;
+    } catch (err) {
+      await uploads.removeStored(stored);
+      if (err instanceof UniqueConstraintViolationException && req.idempotencyKey) {
+        // A concurrent request with the same key won the insert: answer as a replay of it.
+        const winner = await replay(em.fork(), req.idempotencyKey, hash);
+        if (winner) return winner;
+      }
+      throw err;
+    }
+  }
+
+  return {
+    submit,
+    byId: (em: EntityManager, id: string): Promise<Contact | null> =>
+      isUuid(id) ? em.findOne(ContactEntity, { id }) : Promise.resolve(null),
+  };
+}
+
+export type ContactService = ReturnType<typeof createContactService>;

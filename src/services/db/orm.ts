@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM } from '@mikro-orm/postgresql';
+import { entities } from '../../entities/index.ts';
+
+const migrationsDir = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+export function ormOptions(clientUrl: string, poolMax = 10) {
+  return defineConfig({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: { path: migrationsDir, pathTs: migrationsDir, emit: 'ts', glob: '!(*.d).ts', silent: true },
+    pool: { min: 0, max: poolMax },
+    // Fail fast when the database is unreachable instead of queueing requests.
+    driverOptions: { connectionTimeoutMillis: 3000 },
+    allowGlobalContext: false,
+    debug: false,
+  });
+}
+
+export type Orm = MikroORM;
+
+/** Connects and applies every pending migration. */
+export async function initORM(clientUrl: string, poolMax?: number): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(clientUrl, poolMax));
+  await orm.migrator.up();
+  return orm;
+}
+
+/** True when every migration file has been applied. */
+export async function migrationsApplied(orm: Orm): Promise<boolean> {
+  return (await orm.migrator.getPending()).length === 0;
+}

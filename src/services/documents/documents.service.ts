@@ -1,0 +1,48 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
+import { AppError } from '../../errors.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import { QUEUES } from '../jobs/queues.ts';
+import type { IncomingFile, UploadService } from './uploads.service.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (id: string) => UUID.test(id);
+
+export const documentTypeSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'must be a single line without control characters');
+
+export function createDocumentService(deps: { uploads: UploadService; jobs: JobQueue }) {
+  const { uploads, jobs } = deps;
+  return {
+    /** Stores a staff upload, inserts its row and queues its extraction, all or nothing. */
+    async upload(em: EntityManager, req: { file: IncomingFile; contactId: string | null; documentType: string | null }): Promise<Document> {
+      if (req.contactId && !(isUuid(req.contactId) && (await em.count(ContactEntity, { id: req.contactId })))) {
+        await uploads.discard([req.file]);
+        throw new AppError('NOT_FOUND', 'No contact with this id', { argument: 'contactId' });
+      }
+      const [stored] = await uploads.store([req.file], req.contactId ?? 'unassigned', req.documentType);
+      try {
+        return await em.transactional(async (tx) => {
+          const doc = tx.create(DocumentEntity, { ...uploads.toRow(stored!), contact: req.contactId });
+          await tx.flush();
+          await jobs.enqueue(tx, QUEUES.extract, { documentId: doc.id });
+          return doc;
+        });
+      } catch (err) {
+        await uploads.removeStored([stored!]);
+        throw err;
+      }
+    },
+    byId: (em: EntityManager, id: string): Promise<Document | null> =>
+      isUuid(id) ? em.findOne(DocumentEntity, { id }) : Promise.resolve(null),
+    forContact: (em: EntityManager, contactId: string): Promise<Document[]> =>
+      em.find(DocumentEntity, { contact: contactId }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+  };
+}
+
+export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -1,0 +1,163 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { FileUpload } from 'graphql-upload-ts';
+import { AppError, badInput } from '../../errors.ts';
+import type { ExtractableType } from '../extraction/extraction.ts';
+import { SNIFF_BYTES, sniffType } from '../extraction/sniff.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { ObjectStore } from '../storage/storage.ts';
+
+export type IncomingFile = Promise<FileUpload>;
+
+export interface StoredFile {
+  id: string;
+  filename: string;
+  contentType: ExtractableType;
+  size: number;
+  sha256: string;
+  storageKey: string;
+  documentType: string | null;
+}
+
+/** Filenames keep letters, digits and `._-`; no path parts, no control characters, at most 120 characters. */
+export function safeFilename(name: string): string {
+  const base = name.split(/[/\\]/).pop() ?? '';
+  const cleaned = base
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}._ -]+/gu, '_')
+    .replace(/\s+/g, ' ')
+    .replace(/^[.\s]+/, '')
+    .trim();
+  if (!cleaned) return 'file';
+  const dot = cleaned.lastIndexOf('.');
+  const ext = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
+  return cleaned.length <= 120 ? cleaned : `${cleaned.slice(0, 120 - ext.length)}${ext}`;
+}
+
+/** Hashes, counts and sniffs the bytes on their way to storage; refuses a disallowed type before writing. */
+class Inspector extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+  type: ExtractableType | null = null;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private readonly filename: string;
+  private readonly maxBytes: number;
+
+  constructor(filename: string, maxBytes: number) {
+    super();
+    this.filename = filename;
+    this.maxBytes = maxBytes;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) return done(tooLarge(this.maxBytes));
+    this.hash.update(chunk);
+    if (this.type) return done(null, chunk);
+    this.head.push(chunk);
+    this.headBytes += chunk.length;
+    if (this.headBytes < SNIFF_BYTES) return done();
+    this.decide().then(() => done(), done);
+  }
+
+  override _flush(done: TransformCallback) {
+    if (this.type) return done();
+    this.decide().then(() => done(), done);
+  }
+
+  private async decide() {
+    const head = Buffer.concat(this.head);
+    this.type = await sniffType(head.subarray(0, SNIFF_BYTES), this.filename);
+    if (!this.type) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${this.filename}: only PDF, plain text, Markdown and DOCX files are accepted`);
+    this.head = [];
+    this.push(head);
+  }
+}
+
+const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', `A file is larger than the limit of ${max} bytes`, { maxBytes: max });
+
+function mapUploadError(err: unknown, max: number): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  if (code === 'FILE_TOO_LARGE') return tooLarge(max);
+  if (code === 'TOO_MANY_FILES') return badInput('Too many files', [{ path: ['attachments'], message: 'too many files' }]);
+  return err;
+}
+
+export function createUploadService(deps: { store: ObjectStore; metrics: Metrics; maxBytes: number; maxFiles: number }) {
+  const { store, metrics, maxBytes, maxFiles } = deps;
+
+  async function storeOne(file: IncomingFile, owner: string, documentType: string | null): Promise<StoredFile> {
+    const upload = await file;
+    const filename = safeFilename(upload.filename);
+    const id = randomUUID();
+    const storageKey = `documents/${owner}/${id}/${filename}`;
+    const inspector = new Inspector(filename, maxBytes);
+    const source = upload.createReadStream();
+    source.once('error', (e) => inspector.destroy(mapUploadError(e, maxBytes) as Error));
+    source.pipe(inspector);
+    try {
+      await store.put(storageKey, inspector, { contentType: 'application/octet-stream' });
+    } catch (err) {
+      source.destroy();
+      await store.remove(storageKey).catch(() => undefined);
+      throw mapUploadError(inspector.errored ?? err, maxBytes);
+    }
+    metrics.uploads.inc();
+    metrics.uploadBytes.inc(inspector.size);
+    return {
+      id,
+      filename,
+      contentType: inspector.type!,
+      size: inspector.size,
+      sha256: inspector.hash.digest('hex'),
+      storageKey,
+      documentType,
+    };
+  }
+
+  async function removeStored(stored: StoredFile[]) {
+    await Promise.all(stored.map((f) => store.remove(f.storageKey).catch(() => undefined)));
+  }
+
+  /** Releases the temp files of uploads that will not be stored. */
+  async function discard(files: IncomingFile[]) {
+    await Promise.all(files.map((f) => f.then((u) => u.capacitor?.release?.(), () => undefined)));
+  }
+
+  return {
+    /** Streams every file to storage; on any failure nothing stays stored. */
+    async store(files: IncomingFile[], owner: string, documentType: string | null = null): Promise<StoredFile[]> {
+      if (files.length > maxFiles) {
+        await discard(files);
+        throw badInput('Too many files', [{ path: ['attachments'], message: `at most ${maxFiles} files` }]);
+      }
+      const stored: StoredFile[] = [];
+      try {
+        for (const f of files) stored.push(await storeOne(f, owner, documentType));
+        return stored;
+      } catch (err) {
+        const code = (err as AppError).code;
+        metrics.uploadsRefused.inc({ reason: code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : code === 'UNSUPPORTED_MEDIA_TYPE' ? 'type' : 'error' });
+        await removeStored(stored);
+        await discard(files);
+        throw err;
+      }
+    },
+    removeStored,
+    discard,
+    toRow: (f: StoredFile) => ({
+      id: f.id,
+      filename: f.filename,
+      contentType: f.contentType,
+      documentType: f.documentType,
+      size: f.size,
+      sha256: f.sha256,
+      storageKey: f.storageKey,
+      status: 'PENDING' as const,
+      createdAt: new Date(),
+    }),
+  };
+}
+
+export type UploadService = ReturnType<typeof createUploadService>;

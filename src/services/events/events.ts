@@ -1,0 +1,58 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, filter, pipe, Repeater } from 'graphql-yoga';
+import type { Metrics } from '../metrics/metrics.ts';
+import { Redis } from 'ioredis';
+
+export interface DocumentProcessedEvent {
+  documentId: string;
+  contactId: string | null;
+  status: 'COMPLETED' | 'FAILED';
+}
+
+/** Typed pub/sub; Redis carries events between processes when configured, in-process otherwise. */
+export function createEvents(redisUrl: string | null, metrics: Metrics) {
+  const clients = redisUrl ? [new Redis(redisUrl), new Redis(redisUrl)] : [];
+  const pubsub = createPubSub<{ documentProcessed: [DocumentProcessedEvent] }>(
+    clients.length === 2 ? { eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) } : {},
+  );
+  return {
+    pubsub,
+    publishDocumentProcessed: (e: DocumentProcessedEvent) => pubsub.publish('documentProcessed', e),
+    /** Events matching the given ids (any when null), counted in the active-subscriptions gauge while open. */
+    documentProcessed(match: { contactId: string | null; documentId: string | null }, transport: string) {
+      const source = pipe(
+        pubsub.subscribe('documentProcessed'),
+        filter((e: DocumentProcessedEvent) =>
+          (!match.contactId || e.contactId === match.contactId) && (!match.documentId || e.documentId === match.documentId),
+        ),
+      );
+      return new Repeater<DocumentProcessedEvent>(async (push, stop) => {
+        metrics.subscriptionsActive.inc({ transport });
+        const iterator = source[Symbol.asyncIterator]();
+        stop.then(() => iterator.return?.());
+        try {
+          for (let next = await Promise.race([iterator.next(), stop]); next && !next.done; next = await Promise.race([iterator.next(), stop])) {
+            await push(next.value);
+          }
+        } finally {
+          metrics.subscriptionsActive.dec({ transport });
+          stop();
+        }
+      });
+    },
+    async health(): Promise<'up' | 'down' | 'disabled'> {
+      if (!clients[0]) return 'disabled';
+      try {
+        await clients[0].ping();
+        return 'up';
+      } catch {
+        return 'down';
+      }
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+export type Events = ReturnType<typeof createEvents>;

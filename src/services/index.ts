@@ -1,0 +1,130 @@
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { createAuthService } from './auth/auth.service.ts';
+import { createContactService } from './contacts/contacts.service.ts';
+import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { initORM, migrationsApplied } from './db/orm.ts';
+import { createDocumentService } from './documents/documents.service.ts';
+import { createUploadService } from './documents/uploads.service.ts';
+import { createEvents } from './events/events.ts';
+import { createJobQueue } from './jobs/job-queue.ts';
+import { queueSpecs } from './jobs/queues.ts';
+import { createRateLimits } from './limits/rate-limit.service.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { createExtractionPool } from './extraction/extraction-pool.ts';
+import { QUEUES } from './jobs/queues.ts';
+import type { Mailer } from './mail/mailer.ts';
+import { createOutboxMailer } from './mail/outbox.mailer.ts';
+import { createPipeline } from './pipeline/pipeline.service.ts';
+import { createIndexRepair } from './search/index-repair.ts';
+import type { SearchEngine } from './search/search-engine.ts';
+import { createSearchService } from './search/search.service.ts';
+import { createDiskStore } from './storage/disk.store.ts';
+import type { ObjectStore } from './storage/storage.ts';
+
+async function createObjectStore(config: Config): Promise<ObjectStore> {
+  if (!config.storage) return createDiskStore(join(resolve(config.dataDir), 'objects'));
+  const { createS3Store } = await import('./storage/s3.store.ts');
+  return createS3Store(config.storage);
+}
+
+async function createMailer(config: Config): Promise<Mailer> {
+  if (!config.ses) return createOutboxMailer(join(resolve(config.dataDir), 'outbox'));
+  const { createSesMailer } = await import('./mail/ses.mailer.ts');
+  return createSesMailer(config.ses);
+}
+
+async function createSearchEngine(config: Config, databaseUrl: string): Promise<{ engine: SearchEngine; close(): Promise<void> }> {
+  if (config.meili) {
+    const { createMeilisearchEngine } = await import('./search/meilisearch.engine.ts');
+    return { engine: createMeilisearchEngine(config.meili), close: async () => undefined };
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: 3000 });
+  pool.on('error', () => undefined); // idle client errors surface on the next query instead
+  const { createPostgresEngine } = await import('./search/postgres.engine.ts');
+  return { engine: createPostgresEngine(pool), close: () => pool.end() };
+}
+
+/** Builds every service once; the GraphQL context hands them to resolvers. No DI container. */
+export async function createServices(config: Config, log: Logger) {
+  const embedded = config.database ? null : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log);
+  const databaseUrl = config.database?.url ?? embedded!.url;
+  const orm = await initORM(databaseUrl);
+  const metrics = createMetrics();
+  const auth = await createAuthService(config.adminToken, config.dataDir);
+  const store = await createObjectStore(config);
+  await store.init();
+  const jobs = createJobQueue(databaseUrl, log);
+  await jobs.start(queueSpecs);
+  const events = createEvents(config.redis?.url ?? null, metrics);
+  const rateLimits = createRateLimits(config.rateLimit, metrics);
+  const uploads = createUploadService({ store, metrics, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles });
+  const documents = createDocumentService({ uploads, jobs });
+  const contacts = createContactService({ jobs, rateLimits, metrics, uploads });
+  const mailer = await createMailer(config);
+  const search = await createSearchEngine(config, databaseUrl);
+  await search.engine.ensureSettings().catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
+  const searchService = createSearchService({ engine: search.engine, orm, metrics });
+  const repair = createIndexRepair({ orm, engine: search.engine, metrics, log });
+  const pool = createExtractionPool({
+    ...config.extraction,
+    onWorkerError: (err) => log.error({ err }, 'extraction worker failed'),
+  });
+  const pipeline = createPipeline({ orm, store, pool, events, metrics, jobs, log, mailer, mail: config.mail, search: searchService, repair });
+
+  async function refreshGauges() {
+    const stats = await jobs.stats(Object.values(QUEUES)).catch(() => []);
+    for (const s of stats) {
+      metrics.queueDepth.set({ queue: s.queue }, s.depth);
+      metrics.queueOldestAge.set({ queue: s.queue }, s.oldestAgeSeconds);
+    }
+    metrics.searchEngineUp.set(await search.engine.health().then(() => 1, () => 0));
+  }
+
+  async function readiness() {
+    const database = await orm.em
+      .getConnection()
+      .execute('select 1')
+      .then(async () => ((await migrationsApplied(orm)) ? 'up' : 'migrations pending'))
+      .catch(() => 'down');
+    metrics.databaseUp.set(database === 'up' ? 1 : 0);
+    const storage = await store.health().then(() => 'up', () => 'down');
+    const searchState = await search.engine.health().then(() => 'up', () => 'down');
+    return {
+      ready: database === 'up',
+      dependencies: { database, storage, search: searchState, events: await events.health() },
+    };
+  }
+
+  return {
+    config,
+    log,
+    orm,
+    metrics,
+    auth,
+    store,
+    jobs,
+    events,
+    uploads,
+    documents,
+    contacts,
+    mailer,
+    search: searchService,
+    repair,
+    pipeline,
+    readiness,
+    refreshGauges,
+    async close() {
+      await jobs.stop().catch((err) => log.error({ err }, 'stopping the job queue'));
+      await pool.close();
+      await search.close();
+      await events.close();
+      await orm.close(true);
+      if (embedded) await embedded.stop();
+    },
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,119 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery, type Transaction } from 'kysely';
+import PgBoss from 'pg-boss';
+import type { Logger } from '../../logger.ts';
+
+export interface QueueSpec {
+  name: string;
+  retryLimit: number;
+  retryDelaySeconds: number;
+  expireInSeconds: number;
+  /** Where a job goes after its last failed try; its handler records the permanent failure. */
+  deadLetter?: string;
+}
+
+export interface JobInfo<T> {
+  id: string;
+  data: T;
+  retryCount: number;
+  retryLimit: number;
+}
+
+export type JobHandler<T> = (job: JobInfo<T>) => Promise<unknown>;
+
+export interface QueueStats {
+  queue: string;
+  depth: number;
+  oldestAgeSeconds: number;
+}
+
+/** Durable jobs on the application's PostgreSQL (pg-boss); the only file that imports it. */
+export interface JobQueue {
+  start(specs: QueueSpec[]): Promise<void>;
+  /** Enqueues within `em`'s open transaction when there is one, so the job exists iff the rows do. */
+  enqueue(em: EntityManager | null, queue: string, data: object, opts?: { singletonKey?: string; startAfterSeconds?: number }): Promise<void>;
+  work<T>(queue: string, concurrency: number, handler: JobHandler<T>): Promise<void>;
+  schedule(queue: string, cron: string): Promise<void>;
+  stats(queues: string[]): Promise<QueueStats[]>;
+  stop(): Promise<void>;
+}
+
+export function createJobQueue(connectionString: string, log: Logger): JobQueue {
+  const boss = new PgBoss({
+    connectionString,
+    schema: 'pgboss',
+    max: 4,
+    // Jobs whose worker died are retried once their expiry passes; keep it short enough to recover quickly.
+    monitorStateIntervalSeconds: 10,
+    maintenanceIntervalSeconds: 30,
+  });
+  boss.on('error', (err) => log.error({ err }, 'job queue error'));
+  let started = false;
+
+  const txDb = (em: EntityManager | null) => {
+    const trx = em?.getTransactionContext<Transaction<unknown>>();
+    if (!trx) return undefined;
+    return {
+      executeSql: async (text: string, values: unknown[]) => {
+        const res = await trx.executeQuery(CompiledQuery.raw(text, values));
+        return { rows: res.rows as unknown[] };
+      },
+    };
+  };
+
+  return {
+    async start(specs) {
+      await boss.start();
+      started = true;
+      for (const s of specs) {
+        const options = {
+          name: s.name,
+          retryLimit: s.retryLimit,
+          retryDelay: s.retryDelaySeconds,
+          retryBackoff: true,
+          expireInSeconds: s.expireInSeconds,
+          deadLetter: s.deadLetter,
+        };
+        if (s.deadLetter && !(await boss.getQueue(s.deadLetter))) {
+          await boss.createQueue(s.deadLetter, { name: s.deadLetter, retryLimit: 5, retryDelay: 5, retryBackoff: true });
+        }
+        if (await boss.getQueue(s.name)) await boss.updateQueue(s.name, options);
+        else await boss.createQueue(s.name, options);
+      }
+    },
+    async enqueue(em, queue, data, opts = {}) {
+      const db = txDb(em);
+      await boss.send(queue, data, {
+        ...(db ? { db } : {}),
+        ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
+        ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
+      });
+    },
+    async work<T>(queue: string, concurrency: number, handler: JobHandler<T>) {
+      for (let i = 0; i < concurrency; i++) {
+        await boss.work<T>(queue, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+          if (!job) return;
+          return handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+        });
+      }
+    },
+    async schedule(queue, cron) {
+      await boss.schedule(queue, cron);
+    },
+    async stats(queues) {
+      const db = boss.getDb();
+      const { rows } = await db.executeSql(
+        `select name, count(*)::int as depth,
+                coalesce(extract(epoch from now() - min(created_on)), 0)::float as age
+           from pgboss.job where name = any($1) and state in ('created', 'retry') group by name`,
+        [queues],
+      );
+      const byName = new Map((rows as { name: string; depth: number; age: number }[]).map((r) => [r.name, r]));
+      return queues.map((q) => ({ queue: q, depth: byName.get(q)?.depth ?? 0, oldestAgeSeconds: byName.get(q)?.age ?? 0 }));
+    },
+    async stop() {
+      if (started) await boss.stop({ graceful: true, timeout: 10_000, wait: true });
+      started = false;
+    },
+  };
+}

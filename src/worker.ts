@@ -1,0 +1,23 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './services/index.ts';
+import { onShutdown } from './shutdown.ts';
+import { startWorkers } from './worker-runner.ts';
+
+// Workers alone: no HTTP API; scale these apart from the API processes.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+const log = createLogger(config.logLevel);
+const services = await createServices(config, log);
+const workers = await startWorkers(services, Math.max(1, config.workers));
+log.info({ concurrency: Math.max(1, config.workers) }, 'Dossier workers running');
+onShutdown(log, async () => {
+  await workers.stop();
+  await services.close();
+});

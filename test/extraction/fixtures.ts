@@ -1,0 +1,172 @@
+import { deflateSync } from 'node:zlib';
+import JSZip from 'jszip';
+import PDFDocument from 'pdfkit';
+
+/** A real PDF made by pdfkit: one page per entry, each page holding that text. */
+export function makePdf(pages: string[]): Promise<Uint8Array> {
+  return renderPdf((doc) => {
+    for (const text of pages) doc.addPage().fontSize(14).text(text, { width: 450 });
+  });
+}
+
+/** Pages carrying only vector drawings: a scan-like PDF with no text layer. */
+export function makeDrawingOnlyPdf(pages: number): Promise<Uint8Array> {
+  return renderPdf((doc) => {
+    for (let i = 0; i < pages; i++) doc.addPage().rect(72, 72, 300, 400).fill('#888888');
+  });
+}
+
+function renderPdf(draw: (doc: PDFKit.PDFDocument) => void): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({ autoFirstPage: false });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    doc.on('error', reject);
+    draw(doc);
+    doc.end();
+  });
+}
+
+/**
+ * A hostile but valid one-page PDF: its content stream is `ops` text-showing operators, deflated
+ * (a few KB on disk, tens of MB once inflated), so parsing it costs time and memory.
+ */
+export function makeDeflateBombPdf(ops: number): Uint8Array {
+  const content = deflateSync(Buffer.from('BT /F1 12 Tf 72 720 Td (w) Tj ET\n'.repeat(ops)));
+  const objects: Buffer[] = [
+    Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
+    Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    Buffer.from(
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    ),
+    Buffer.concat([
+      Buffer.from(`<< /Length ${content.length} /Filter /FlateDecode >>\nstream\n`),
+      content,
+      Buffer.from('\nendstream'),
+    ]),
+    Buffer.from('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'),
+  ];
+  const parts = [Buffer.from('%PDF-1.4\n')];
+  const offsets: number[] = [];
+  let length = parts[0]!.length;
+  objects.forEach((body, i) => {
+    const object = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from('\nendobj\n')]);
+    offsets.push(length);
+    parts.push(object);
+    length += object.length;
+  });
+  const entries = offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
+  parts.push(
+    Buffer.from(
+      `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${entries}` +
+        `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`,
+    ),
+  );
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+const CONTENT_TYPES_NS = 'http://schemas.openxmlformats.org/package/2006/content-types';
+
+function contentTypes(partName: string, contentType: string): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="${CONTENT_TYPES_NS}">` +
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+    '<Default Extension="xml" ContentType="application/xml"/>' +
+    `<Override PartName="${partName}" ContentType="${contentType}"/></Types>`
+  );
+}
+
+function rels(target: string): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" ' +
+    `Target="${target}"/></Relationships>`
+  );
+}
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A minimal Word document: [Content_Types].xml, _rels/.rels and word/document.xml, one paragraph each. */
+export function makeDocx(paragraphs: string[]): Promise<Uint8Array> {
+  const zip = new JSZip();
+  zip.file(
+    '[Content_Types].xml',
+    contentTypes(
+      '/word/document.xml',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml',
+    ),
+  );
+  zip.file('_rels/.rels', rels('word/document.xml'));
+  const body = paragraphs.map((p) => `<w:p><w:r><w:t xml:space="preserve">${escapeXml(p)}</w:t></w:r></w:p>`);
+  zip.file(
+    'word/document.xml',
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+      '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">' +
+      `<w:body>${body.join('')}</w:body></w:document>`,
+  );
+  return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+}
+
+/** A minimal spreadsheet package: the same ZIP layout as a DOCX, a different main part. */
+export function makeXlsx(): Promise<Uint8Array> {
+  const zip = new JSZip();
+  zip.file(
+    '[Content_Types].xml',
+    contentTypes(
+      '/xl/workbook.xml',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml',
+    ),
+  );
+  zip.file('_rels/.rels', rels('xl/workbook.xml'));
+  zip.file(
+    'xl/workbook.xml',
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>',
+  );
+  return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+}
+
+/** An OpenDocument text: a ZIP whose first, stored entry is `mimetype`. */
+export function makeOdt(): Promise<Uint8Array> {
+  const zip = new JSZip();
+  zip.file('mimetype', 'application/vnd.oasis.opendocument.text', { compression: 'STORE' });
+  zip.file(
+    'content.xml',
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>',
+  );
+  return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+}
+
+/** A ZIP holding exactly `files` (name to content). */
+export function makeZip(files: Record<string, string>): Promise<Uint8Array> {
+  const zip = new JSZip();
+  for (const [name, content] of Object.entries(files)) zip.file(name, content);
+  return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so a failure can be replayed. */
+export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** `count` distinct pseudo-random lowercase words separated by spaces, as UTF-8. */
+export function distinctWordsText(count: number): Uint8Array {
+  const words: string[] = [];
+  let x = 12345;
+  for (let i = 0; i < count; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    words.push(`w${x.toString(36)}${i.toString(36)}`);
+  }
+  return new TextEncoder().encode(words.join(' '));
+}
+
+export const utf8 = (text: string) => new TextEncoder().encode(text);
