@@ -5,22 +5,31 @@ resource "aws_security_group" "host" {
   vpc_id      = aws_vpc.main.id
 }
 
-locals {
-  web_ingress = {
-    http_v4      = { port = 80, protocol = "tcp", cidr_ipv4 = "0.0.0.0/0", cidr_ipv6 = null }
-    https_v4     = { port = 443, protocol = "tcp", cidr_ipv4 = "0.0.0.0/0", cidr_ipv6 = null }
-    https_udp_v4 = { port = 443, protocol = "udp", cidr_ipv4 = "0.0.0.0/0", cidr_ipv6 = null }
-  }
+resource "aws_vpc_security_group_ingress_rule" "host_http" {
+  security_group_id = aws_security_group.host.id
+  description       = "HTTP (ACME challenges, redirect to HTTPS)"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = "0.0.0.0/0"
 }
 
-resource "aws_vpc_security_group_ingress_rule" "host_web" {
-  for_each          = local.web_ingress
+resource "aws_vpc_security_group_ingress_rule" "host_https" {
   security_group_id = aws_security_group.host.id
-  description       = "Public ${each.key}"
-  ip_protocol       = each.value.protocol
-  from_port         = each.value.port
-  to_port           = each.value.port
-  cidr_ipv4         = each.value.cidr_ipv4
+  description       = "HTTPS"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "host_http3" {
+  security_group_id = aws_security_group.host.id
+  description       = "HTTP/3 (QUIC)"
+  ip_protocol       = "udp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
 }
 
 resource "aws_vpc_security_group_egress_rule" "host_all" {

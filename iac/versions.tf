@@ -34,8 +34,8 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  prefix     = "${var.name}-${var.environment}"
-  ssm_path   = "/${var.name}/${var.environment}"
+  prefix      = "${var.name}-${var.environment}"
+  ssm_path    = "/${var.name}/${var.environment}"
   mail_domain = coalesce(var.mail_domain, var.domain)
-  manage_dns = var.route53_zone_id != null
+  manage_dns  = var.route53_zone_id != null
 }

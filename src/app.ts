@@ -114,6 +114,11 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
           ],
         });
       }
+      // An upload refused early (too large, bad type) must not make us read the rest of its body.
+      res.setHeader('connection', 'close');
+      res.once('finish', () => {
+        if (!req.complete) setTimeout(() => req.socket.destroy(), 50).unref();
+      });
       try {
         (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
           maxFileSize: config.uploads.maxBytes,
@@ -129,7 +134,6 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   function uploadRejected(res: ServerResponse, err: unknown) {
     const e = err as { code?: string; message?: string; status?: number };
     const code = e.code === 'FILE_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT';
-    res.setHeader('connection', 'close');
     sendJson(res, e.code === 'FILE_TOO_LARGE' ? 413 : 400, {
       errors: [{ message: e.message ?? 'Invalid multipart request', extensions: { code, reason: e.code } }],
     });

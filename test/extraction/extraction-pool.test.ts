@@ -3,6 +3,7 @@ import { ExtractionError } from '../../src/services/extraction/extraction.ts';
 import { createExtractionPool, type ExtractionPool } from '../../src/services/extraction/extraction-pool.ts';
 import { distinctWordsText, makeDeflateBombPdf, makeDocx, makePdf, utf8 } from './fixtures.ts';
 
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const pools: ExtractionPool[] = [];
 function pool(opts: { threads: number; timeoutMs: number; maxMemoryMb: number }): ExtractionPool {
   const created = createExtractionPool(opts);
@@ -45,10 +46,7 @@ describe('extraction pool', () => {
     const p = pool({ threads: 2, timeoutMs: 10_000, maxMemoryMb: 256 });
     const results = await Promise.all([
       p.extract(await makePdf(['alpha page']), 'application/pdf'),
-      p.extract(
-        await makeDocx(['bravo paragraph']),
-        'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      ),
+      p.extract(await makeDocx(['bravo paragraph']), DOCX),
       p.extract(utf8('# charlie heading'), 'text/markdown'),
       p.extract(utf8('delta text'), 'text/plain'),
       p.extract(await makePdf(['echo one', 'echo two', 'echo three']), 'application/pdf'),
@@ -88,14 +86,27 @@ describe('extraction pool', () => {
 
   it('kills a task past its memory limit, answers memory, and keeps serving', async () => {
     const p = pool({ threads: 1, timeoutMs: 30_000, maxMemoryMb: 64 });
-    // 19 MB of distinct words: the word list and keyword table outgrow 64 MB of heap.
-    const error = await rejection(p.extract(distinctWordsText(1_500_000), 'text/plain'));
+    // 30 KB on disk; pdf.js's objects for 300,000 text operators outgrow 64 MB of heap.
+    const error = await rejection(p.extract(makeDeflateBombPdf(300_000), 'application/pdf'));
     expect(error.reason).toBe('memory');
     expect(error.message).toBe('Extraction needed more than 64 MB of memory');
-    const bombError = await rejection(p.extract(makeDeflateBombPdf(300_000), 'application/pdf'));
-    expect(bombError.reason).toBe('memory');
     const after = await p.extract(await makePdf(['survived the memory limit']), 'application/pdf');
     expect(after.extracted.text).toBe('survived the memory limit');
+  });
+
+  it('refuses a DOCX zip bomb and an oversized text before decoding them, and keeps serving', async () => {
+    const p = pool({ threads: 1, timeoutMs: 30_000, maxMemoryMb: 64 });
+    // 20 MB of XML in a small ZIP: decoded in one piece it could abort the process, not just the worker.
+    const bomb = await makeDocx(
+      Array.from({ length: 250_000 }, () => 'A paragraph repeated to inflate the XML.'),
+    );
+    expect(bomb.byteLength).toBeLessThan(200_000);
+    const docxError = await rejection(p.extract(bomb, DOCX));
+    expect(docxError.reason).toBe('memory');
+    expect(docxError.message).toBe('The document unpacks to more text than the memory limit allows');
+    const textError = await rejection(p.extract(distinctWordsText(1_500_000), 'text/plain'));
+    expect(textError.reason).toBe('memory');
+    expect((await p.extract(await makeDocx(['small and fine']), DOCX)).extracted.text).toBe('small and fine');
   });
 
   it('refuses a memory limit too small for a worker to start', () => {

@@ -8,7 +8,10 @@ import {
   extractPlainText,
 } from '../../src/services/extraction/extractors.ts';
 import { computeInsights } from '../../src/services/extraction/insights.ts';
+import { declaredUnzippedBytes } from '../../src/services/extraction/size-guard.ts';
 import { makeDocx, makeDrawingOnlyPdf, makePdf, makeZip, pseudoRandomBytes, utf8 } from './fixtures.ts';
+
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 async function expectMalformed(run: () => Promise<unknown>, withinMs: number) {
   const started = performance.now();
@@ -131,6 +134,21 @@ describe('DOCX extraction', () => {
 });
 
 describe('extract', () => {
+  it('refuses, before decoding, text or a DOCX that would unpack past the limit', async () => {
+    const limits = { maxDecodedBytes: 1000 };
+    const memory = {
+      reason: 'memory',
+      message: 'The document unpacks to more text than the memory limit allows',
+    };
+    await expect(extract(utf8('x'.repeat(501)), 'text/plain', limits)).rejects.toMatchObject(memory);
+    await expect(extract(utf8('x'.repeat(500)), 'text/markdown', limits)).resolves.toMatchObject({
+      pageCount: null,
+    });
+    await expect(extract(await makeDocx(['y'.repeat(1000)]), DOCX, limits)).rejects.toMatchObject(memory);
+    const pdf = await makePdf(['PDF text is not estimated up front']);
+    await expect(extract(pdf, 'application/pdf', limits)).resolves.toMatchObject({ pageCount: 1 });
+  });
+
   it('dispatches on the sniffed type', async () => {
     expect(await extract(utf8('**bold** text'), 'text/markdown')).toEqual({
       text: 'bold text',
@@ -140,5 +158,14 @@ describe('extract', () => {
       text: '**bold** text',
       pageCount: null,
     });
+  });
+});
+
+describe('declaredUnzippedBytes', () => {
+  it("sums a ZIP's declared entry sizes and gives null for non-ZIP bytes", async () => {
+    const files = { 'a.txt': 'a'.repeat(10_000), 'dir/b.xml': '<b/>'.repeat(2_000) };
+    expect(declaredUnzippedBytes(await makeZip(files))).toBe(18_000);
+    expect(declaredUnzippedBytes(utf8('not a zip at all'))).toBeNull();
+    expect(declaredUnzippedBytes(new Uint8Array(0))).toBeNull();
   });
 });

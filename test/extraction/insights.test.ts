@@ -91,6 +91,15 @@ describe('computeInsights', () => {
     expect(computeInsights(words.join(' '), null).keywords).toEqual(expected);
   });
 
+  it('handles a vocabulary past its tracking cap, counting every word', () => {
+    const words = ['frequent', 'frequent', 'frequent'];
+    for (let i = 0; i < 150_000; i++) words.push(`v${i.toString(36)}x`);
+    const insights = computeInsights(words.join(' '), null);
+    expect(insights.wordCount).toBe(150_003);
+    expect(insights.keywords[0]).toBe('frequent');
+    expect(insights.keywords).toHaveLength(10);
+  });
+
   it('asks for OCR only for a PDF with pages and (almost) no text', () => {
     expect(computeInsights('', 3).needsOcr).toBe(true);
     expect(computeInsights('12\n\n13\n\n14', 3).needsOcr).toBe(true);

@@ -8,7 +8,11 @@ import {
   quoteFilterValue,
 } from '../../src/services/search/meilisearch.engine.ts';
 import { type MeiliStandin, type StandinFailure, startMeiliStandin } from '../support/meili-standin.ts';
-import { defineSearchEngineContract, makeSearchDocument, removeEverything } from './search-engine.contract.ts';
+import {
+  defineSearchEngineContract,
+  makeSearchDocument,
+  removeEverything,
+} from './search-engine.contract.ts';
 
 const masterKey = 'standin-master-key-for-tests';
 const realUrl = process.env.MEILI_URL;
@@ -39,7 +43,11 @@ function authHeaders(key: string | undefined): Record<string, string> {
 /** A raw HTTP client for one Meilisearch-compatible server, waiting on tasks like the SDK does. */
 function peer(url: string, key: string | undefined) {
   const call = async (method: string, path: string, body?: unknown, headers = authHeaders(key)) => {
-    const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
@@ -60,7 +68,11 @@ function peer(url: string, key: string | undefined) {
   return { call, task };
 }
 
-const targets: { name: string; keyed: boolean; start: () => Promise<{ url: string; key: string | undefined; stop(): Promise<void> }> }[] = [
+const targets: {
+  name: string;
+  keyed: boolean;
+  start: () => Promise<{ url: string; key: string | undefined; stop(): Promise<void> }>;
+}[] = [
   {
     name: 'the stand-in',
     keyed: true,
@@ -70,7 +82,12 @@ const targets: { name: string; keyed: boolean; start: () => Promise<{ url: strin
     },
   },
 ];
-if (realUrl) targets.push({ name: 'MEILI_URL', keyed: realKey !== undefined, start: async () => ({ url: realUrl, key: realKey, stop: async () => {} }) });
+if (realUrl)
+  targets.push({
+    name: 'MEILI_URL',
+    keyed: realKey !== undefined,
+    start: async () => ({ url: realUrl, key: realKey, stop: async () => {} }),
+  });
 
 for (const target of targets) {
   describe(`Meilisearch API as answered by ${target.name}`, () => {
@@ -89,8 +106,22 @@ for (const target of targets) {
       });
       expect(settings.status).toBe('succeeded');
       const added = await api.task('POST', `/indexes/${uid}/documents`, [
-        { id: 'a1', filename: 'a.txt', text: 'Zanzibar cloves', status: 'COMPLETED', documentType: 'say "hi" \\ there', createdAt: 10 },
-        { id: 'b2', filename: 'b.txt', text: 'Rotterdam containers', status: 'FAILED', documentType: 'notes', createdAt: 20 },
+        {
+          id: 'a1',
+          filename: 'a.txt',
+          text: 'Zanzibar cloves',
+          status: 'COMPLETED',
+          documentType: 'say "hi" \\ there',
+          createdAt: 10,
+        },
+        {
+          id: 'b2',
+          filename: 'b.txt',
+          text: 'Rotterdam containers',
+          status: 'FAILED',
+          documentType: 'notes',
+          createdAt: 20,
+        },
       ]);
       expect(added.status).toBe('succeeded');
     });
@@ -99,13 +130,25 @@ for (const target of targets) {
       await server?.stop();
     });
 
-    const expectError = (res: { status: number; body: Record<string, unknown> }, status: number, code: string) => {
+    const expectError = (
+      res: { status: number; body: Record<string, unknown> },
+      status: number,
+      code: string,
+    ) => {
       expect(res.status).toBe(status);
-      expect(res.body).toMatchObject({ code, message: expect.any(String), type: expect.any(String), link: expect.any(String) });
+      expect(res.body).toMatchObject({
+        code,
+        message: expect.any(String),
+        type: expect.any(String),
+        link: expect.any(String),
+      });
     };
 
     it('serves /health without a key', async () => {
-      expect(await api.call('GET', '/health', undefined, {})).toEqual({ status: 200, body: { status: 'available' } });
+      expect(await api.call('GET', '/health', undefined, {})).toEqual({
+        status: 200,
+        body: { status: 'available' },
+      });
     });
 
     it.runIf(target.keyed)('rejects a missing key (401) and a wrong key (403)', async () => {
@@ -117,13 +160,29 @@ for (const target of targets) {
     });
 
     it('answers index_not_found (404) for a missing index', async () => {
-      expectError(await api.call('POST', `/indexes/${uniqueIndex('missing')}/search`, { q: 'x' }), 404, 'index_not_found');
+      expectError(
+        await api.call('POST', `/indexes/${uniqueIndex('missing')}/search`, { q: 'x' }),
+        404,
+        'index_not_found',
+      );
       expectError(await api.call('GET', `/indexes/${uniqueIndex('missing')}`), 404, 'index_not_found');
     });
 
     it('rejects a filter on a non-filterable attribute and bad filter syntax', async () => {
-      for (const filter of ['filename = "a.txt"', 'status =', 'status = "open', '(status = x', 'status = x AND', 'status x', 'AND = x']) {
-        expectError(await api.call('POST', `/indexes/${uid}/search`, { q: '', filter }), 400, 'invalid_search_filter');
+      for (const filter of [
+        'filename = "a.txt"',
+        'status =',
+        'status = "open',
+        '(status = x',
+        'status = x AND',
+        'status x',
+        'AND = x',
+      ]) {
+        expectError(
+          await api.call('POST', `/indexes/${uid}/search`, { q: '', filter }),
+          400,
+          'invalid_search_filter',
+        );
       }
     });
 
@@ -136,9 +195,15 @@ for (const target of targets) {
     });
 
     it('reads escaped quotes and backslashes in filter values', async () => {
-      const res = await api.call('POST', `/indexes/${uid}/search`, { q: '', filter: `documentType = ${quoteFilterValue('say "hi" \\ there')}` });
+      const res = await api.call('POST', `/indexes/${uid}/search`, {
+        q: '',
+        filter: `documentType = ${quoteFilterValue('say "hi" \\ there')}`,
+      });
       expect(res.body.hits.map((h: { id: string }) => h.id)).toEqual(['a1']);
-      const injected = await api.call('POST', `/indexes/${uid}/search`, { q: '', filter: `documentType = ${quoteFilterValue('x" OR status != "')}` });
+      const injected = await api.call('POST', `/indexes/${uid}/search`, {
+        q: '',
+        filter: `documentType = ${quoteFilterValue('x" OR status != "')}`,
+      });
       expect(injected.body.hits).toEqual([]);
     });
 
@@ -171,7 +236,9 @@ for (const target of targets) {
 
     it('cannot infer a primary key from documents with two *id fields', async () => {
       const other = uniqueIndex('inference');
-      const task = await api.task('POST', `/indexes/${other}/documents`, [{ id: 'x1', contactId: 'c1', text: 'x' }]);
+      const task = await api.task('POST', `/indexes/${other}/documents`, [
+        { id: 'x1', contactId: 'c1', text: 'x' },
+      ]);
       expect(task.status).toBe('failed');
       expect(task.error.code).toBe('index_primary_key_multiple_candidates_found');
       await api.call('DELETE', `/indexes/${other}`);
@@ -204,9 +271,13 @@ describe('the stand-in only', () => {
     const started = performance.now();
     await engine.index([doc]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
-    const polls = standin.requests.slice(before).filter((r) => r.method === 'GET' && r.path.startsWith('/tasks/'));
+    const polls = standin.requests
+      .slice(before)
+      .filter((r) => r.method === 'GET' && r.path.startsWith('/tasks/'));
     expect(polls.length).toBeGreaterThanOrEqual(2);
-    expect((await engine.search({ query: 'cormorant', filter: {}, limit: 5, offset: 0 })).hits.map((h) => h.id)).toEqual([doc.id]);
+    expect(
+      (await engine.search({ query: 'cormorant', filter: {}, limit: 5, offset: 0 })).hits.map((h) => h.id),
+    ).toEqual([doc.id]);
   });
 });
 
@@ -225,7 +296,9 @@ describe('the Meilisearch engine', () => {
   it('applies its settings to the index', async () => {
     const engine = createMeilisearchEngine({ url: standin.url, apiKey: masterKey, index: 'configured' });
     await engine.ensureSettings();
-    const res = await fetch(`${standin.url}/indexes/configured/settings`, { headers: authHeaders(masterKey) });
+    const res = await fetch(`${standin.url}/indexes/configured/settings`, {
+      headers: authHeaders(masterKey),
+    });
     expect(await res.json()).toMatchObject({
       searchableAttributes: ['filename', 'text', 'keywords', 'contactName'],
       filterableAttributes: ['documentType', 'contactId', 'status', 'language', 'createdAt'],
@@ -245,7 +318,9 @@ describe('the Meilisearch engine', () => {
         createdAfter: new Date(1_700_000_000_000),
         createdBefore: new Date(1_800_000_000_000),
       }),
-    ).toBe('documentType = "x\\" OR status != \\"" AND status = "COMPLETED" AND createdAt >= 1700000000000 AND createdAt < 1800000000000');
+    ).toBe(
+      'documentType = "x\\" OR status != \\"" AND status = "COMPLETED" AND createdAt >= 1700000000000 AND createdAt < 1800000000000',
+    );
     expect(buildFilter({})).toBeUndefined();
     expect(() => buildFilter({ createdAfter: new Date('nope') })).toThrow(/Invalid date/);
   });
@@ -258,7 +333,12 @@ describe('the Meilisearch engine', () => {
   });
 
   it('pages through inventory()', async () => {
-    const engine = createMeilisearchEngine({ url: standin.url, apiKey: masterKey, index: 'inventory', inventoryPageSize: 2 });
+    const engine = createMeilisearchEngine({
+      url: standin.url,
+      apiKey: masterKey,
+      index: 'inventory',
+      inventoryPageSize: 2,
+    });
     await engine.ensureSettings();
     const docs = Array.from({ length: 5 }, (_, i) => makeSearchDocument({ version: i + 1 }));
     await engine.index(docs);
@@ -280,7 +360,11 @@ describe('the Meilisearch engine', () => {
   it.each(['reset', 'proxy-503', 'internal'] satisfies StandinFailure[])(
     'throws UnavailableError when the engine fails (%s)',
     async (mode) => {
-      const engine = createMeilisearchEngine({ url: standin.url, apiKey: masterKey, index: `down_${mode.replace('-', '_')}` });
+      const engine = createMeilisearchEngine({
+        url: standin.url,
+        apiKey: masterKey,
+        index: `down_${mode.replace('-', '_')}`,
+      });
       await engine.ensureSettings();
       standin.setFailure(mode);
       await expectUnavailable(engine.search({ query: 'x', filter: {}, limit: 5, offset: 0 }));
@@ -315,7 +399,9 @@ describe('the Meilisearch engine', () => {
     expect(String(keyError)).toMatch(/403/);
     const engine = createMeilisearchEngine({ url: standin.url, apiKey: masterKey, index: 'rejects' });
     await engine.ensureSettings();
-    const taskError = await engine.index([makeSearchDocument({ id: 'not a valid id!' })]).catch((e: unknown) => e);
+    const taskError = await engine
+      .index([makeSearchDocument({ id: 'not a valid id!' })])
+      .catch((e: unknown) => e);
     expect(taskError).toBeInstanceOf(Error);
     expect(taskError).not.toBeInstanceOf(UnavailableError);
     expect(String(taskError)).toMatch(/invalid_document_id/);

@@ -289,7 +289,11 @@ export function defineSearchEngineContract(name: string, setup: () => Promise<Se
         });
         expect(found).toEqual([docs.turbineOne.id]);
         await expectFilter({ contactId: contacts.priya, status: 'COMPLETED' });
-        await expectFilter({ documentType: 'notes', createdAfter: day('2024-04-10'), createdBefore: day('2024-04-16') });
+        await expectFilter({
+          documentType: 'notes',
+          createdAfter: day('2024-04-10'),
+          createdBefore: day('2024-04-16'),
+        });
       });
 
       it('matches every document passing the filter for a query without words, newest first', async () => {
@@ -407,7 +411,10 @@ export function defineSearchEngineContract(name: string, setup: () => Promise<Se
       });
 
       it('replaces a document indexed again under the same id', async () => {
-        const first = makeSearchDocument({ text: 'Quarterly pelican census for the estuary.', version: 1000 });
+        const first = makeSearchDocument({
+          text: 'Quarterly pelican census for the estuary.',
+          version: 1000,
+        });
         await h.engine.index([first]);
         expect(ids(await search('pelican'))).toEqual([first.id]);
         const second = { ...first, text: 'Albatross nesting survey on the outer islands.', version: 2000 };

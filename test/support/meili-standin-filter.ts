@@ -39,14 +39,22 @@ const keywords = new Set([
 ]);
 const expectedOps =
   '`=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `_geoRadius`, or `_geoBoundingBox`';
-const simpleEscapes: Record<string, string> = { '\\': '\\', '"': '"', "'": "'", n: '\n', t: '\t', r: '\r', '0': '\0' };
+const simpleEscapes: Record<string, string> = {
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+};
 const maxDepth = 200;
 
 function fail(input: string, col: number, message: string): never {
   throw new FilterError(`${message}\n${col + 1}:${input.length + 1} ${input}`);
 }
 
-function unescape(input: string, raw: string, col: number): string {
+function unescapeValue(input: string, raw: string, col: number): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] !== '\\') {
@@ -74,9 +82,13 @@ function lex(input: string): Tok[] {
       let j = i + 1;
       while (j < input.length && input[j] !== c) j += input[j] === '\\' ? 2 : 1;
       if (j >= input.length) {
-        fail(input, i, `Expression \`${input.slice(i)}\` is missing the following closing delimiter: \`${c}\`.`);
+        fail(
+          input,
+          i,
+          `Expression \`${input.slice(i)}\` is missing the following closing delimiter: \`${c}\`.`,
+        );
       }
-      toks.push({ type: 'string', text: unescape(input, input.slice(i + 1, j), i), col: i });
+      toks.push({ type: 'string', text: unescapeValue(input, input.slice(i + 1, j), i), col: i });
       i = j + 1;
     } else if (/[=!<>]/.test(c)) {
       const two = input.slice(i, i + 2);
@@ -120,10 +132,12 @@ export function parseFilterString(input: string): FilterNode | null {
     p++;
     const values: Tok[] = [];
     while (peek()?.type !== ']') {
-      if (p >= toks.length) fail(input, col(), 'Expected matching `]` after the list of field names given to `IN[`');
+      if (p >= toks.length)
+        fail(input, col(), 'Expected matching `]` after the list of field names given to `IN[`');
       values.push(value('a value'));
       if (peek()?.type === ',') p++;
-      else if (peek()?.type !== ']') fail(input, col(), 'Expected only comma-separated field names inside `IN[..]`');
+      else if (peek()?.type !== ']')
+        fail(input, col(), 'Expected only comma-separated field names inside `IN[..]`');
     }
     p++;
     return values;
@@ -153,7 +167,8 @@ export function parseFilterString(input: string): FilterNode | null {
       const negate = isKw(peek(), 'NOT');
       if (negate) p++;
       const what = peek();
-      if (!isKw(what, 'NULL') && !isKw(what, 'EMPTY')) fail(input, col(), `Was expecting an operation ${expectedOps} at \`${rest()}\`.`);
+      if (!isKw(what, 'NULL') && !isKw(what, 'EMPTY'))
+        fail(input, col(), `Was expecting an operation ${expectedOps} at \`${rest()}\`.`);
       p++;
       const node: FilterNode = { kind: what!.text === 'NULL' ? 'null' : 'empty', attr };
       return negate ? { kind: 'not', item: node } : node;
@@ -163,20 +178,30 @@ export function parseFilterString(input: string): FilterNode | null {
       p++;
       return { kind: 'to', attr, from, to: value('a value') };
     }
-    return fail(input, attr.col, `Was expecting an operation ${expectedOps} at \`${input.slice(attr.col)}\`.`);
+    return fail(
+      input,
+      attr.col,
+      `Was expecting an operation ${expectedOps} at \`${input.slice(attr.col)}\`.`,
+    );
   };
   const primary = (depth: number): FilterNode => {
     if (peek()?.type === '(') {
       p++;
       const inner = or(depth + 1);
-      if (peek()?.type !== ')') fail(input, col(), 'Expression `(` is missing the following closing delimiter: `)`.');
+      if (peek()?.type !== ')')
+        fail(input, col(), 'Expression `(` is missing the following closing delimiter: `)`.');
       p++;
       return inner;
     }
     return condition();
   };
   const not = (depth: number): FilterNode => {
-    if (depth > maxDepth) fail(input, col(), 'The filter exceeded the maximum depth limit. Try rewriting the filter so that it contains fewer nested conditions.');
+    if (depth > maxDepth)
+      fail(
+        input,
+        col(),
+        'The filter exceeded the maximum depth limit. Try rewriting the filter so that it contains fewer nested conditions.',
+      );
     if (isKw(peek(), 'NOT')) {
       p++;
       const inner = not(depth + 1);
@@ -196,7 +221,12 @@ export function parseFilterString(input: string): FilterNode | null {
   const or = (depth: number): FilterNode => sequence('or', 'OR', and, depth);
 
   const node = or(0);
-  if (p < toks.length) fail(input, col(), `Found unexpected characters at the end of the filter: \`${rest()}\`. You probably forgot an \`OR\` or an \`AND\` rule.`);
+  if (p < toks.length)
+    fail(
+      input,
+      col(),
+      `Found unexpected characters at the end of the filter: \`${rest()}\`. You probably forgot an \`OR\` or an \`AND\` rule.`,
+    );
   return node;
 }
 
@@ -204,7 +234,10 @@ export function parseFilterString(input: string): FilterNode | null {
 export function parseFilterParam(filter: unknown): FilterNode | null {
   if (filter === null || filter === undefined) return null;
   if (typeof filter === 'string') return parseFilterString(filter);
-  if (!Array.isArray(filter)) throw new FilterError(`Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(filter)}\`.`);
+  if (!Array.isArray(filter))
+    throw new FilterError(
+      `Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(filter)}\`.`,
+    );
   const ands: FilterNode[] = [];
   for (const item of filter) {
     if (typeof item === 'string') {
@@ -213,21 +246,26 @@ export function parseFilterParam(filter: unknown): FilterNode | null {
     } else if (Array.isArray(item)) {
       const ors: FilterNode[] = [];
       for (const inner of item) {
-        if (typeof inner !== 'string') throw new FilterError(`Invalid syntax for the filter parameter: \`expected String, found: ${JSON.stringify(inner)}\`.`);
+        if (typeof inner !== 'string')
+          throw new FilterError(
+            `Invalid syntax for the filter parameter: \`expected String, found: ${JSON.stringify(inner)}\`.`,
+          );
         const node = parseFilterString(inner);
         if (node) ors.push(node);
       }
       if (ors.length > 0) ands.push({ kind: 'or', items: ors });
     } else {
-      throw new FilterError(`Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(item)}\`.`);
+      throw new FilterError(
+        `Invalid syntax for the filter parameter: \`expected String, Array, found: ${JSON.stringify(item)}\`.`,
+      );
     }
   }
   return ands.length === 0 ? null : { kind: 'and', items: ands };
 }
 
 function attrsOf(node: FilterNode, out: Tok[] = []): Tok[] {
-  if (node.kind === 'and' || node.kind === 'or') for (const n of node.items) attrsOf(n, out);
-  else if (node.kind === 'not') attrsOf(node.item, out);
+  if ('items' in node) for (const n of node.items) attrsOf(n, out);
+  else if ('item' in node) attrsOf(node.item, out);
   else out.push(node.attr);
   return out;
 }
@@ -237,8 +275,13 @@ export function checkFilter(node: FilterNode, filterable: string[], indexUid: st
   for (const attr of attrsOf(node)) {
     const ok = filterable.some((f) => attr.text === f || attr.text.startsWith(`${f}.`));
     if (!ok) {
-      const available = filterable.length > 0 ? `Available filterable attribute patterns are: \`${[...filterable].sort().join(', ')}\`.` : 'This index does not have configured filterable attributes.';
-      throw new FilterError(`Index \`${indexUid}\`: Attribute \`${attr.text}\` is not filterable. ${available}\n${attr.col + 1}:${attr.col + 1 + attr.text.length} ${attr.text}`);
+      const available =
+        filterable.length > 0
+          ? `Available filterable attribute patterns are: \`${[...filterable].sort().join(', ')}\`.`
+          : 'This index does not have configured filterable attributes.';
+      throw new FilterError(
+        `Index \`${indexUid}\`: Attribute \`${attr.text}\` is not filterable. ${available}\n${attr.col + 1}:${attr.col + 1 + attr.text.length} ${attr.text}`,
+      );
     }
   }
   const walk = (n: FilterNode): void => {
@@ -255,7 +298,10 @@ export function checkFilter(node: FilterNode, filterable: string[], indexUid: st
 
 function asNumber(t: Tok): number {
   const n = t.text.trim() === '' ? Number.NaN : Number(t.text);
-  if (!Number.isFinite(n)) throw new FilterError(`Could not parse \`${t.text}\` as a finite number.\n${t.col + 1}:${t.col + 1 + t.text.length} ${t.text}`);
+  if (!Number.isFinite(n))
+    throw new FilterError(
+      `Could not parse \`${t.text}\` as a finite number.\n${t.col + 1}:${t.col + 1 + t.text.length} ${t.text}`,
+    );
   return n;
 }
 
@@ -270,7 +316,8 @@ function field(doc: Record<string, unknown>, path: string): { present: boolean; 
 }
 
 const facet = (s: string) => s.trim().toLowerCase();
-const flat = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(flat) : v === null || v === undefined ? [] : [v]);
+const flat = (v: unknown): unknown[] =>
+  Array.isArray(v) ? v.flatMap(flat) : v === null || v === undefined ? [] : [v];
 
 function equals(v: unknown, t: Tok): boolean {
   if (typeof v === 'number') return t.text.trim() !== '' && Number(t.text) === v;
@@ -295,7 +342,11 @@ export function matchFilter(node: FilterNode, doc: Record<string, unknown>): boo
     }
     case 'empty': {
       const v = field(doc, node.attr.text).value;
-      return v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+      return (
+        v === '' ||
+        (Array.isArray(v) && v.length === 0) ||
+        (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+      );
     }
     case 'in':
       return flat(field(doc, node.attr.text).value).some((v) => node.values.some((t) => equals(v, t)));
@@ -308,7 +359,12 @@ export function matchFilter(node: FilterNode, doc: Record<string, unknown>): boo
       if (node.op === '=') return values.some((v) => equals(v, node.value));
       if (node.op === '!=') return !values.some((v) => equals(v, node.value));
       const n = asNumber(node.value);
-      const cmp = { '>': (v: number) => v > n, '>=': (v: number) => v >= n, '<': (v: number) => v < n, '<=': (v: number) => v <= n }[node.op];
+      const cmp = {
+        '>': (v: number) => v > n,
+        '>=': (v: number) => v >= n,
+        '<': (v: number) => v < n,
+        '<=': (v: number) => v <= n,
+      }[node.op];
       return values.some((v) => typeof v === 'number' && cmp(v));
     }
   }

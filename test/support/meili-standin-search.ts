@@ -70,7 +70,8 @@ export function parseQuery(q: string): Term[] {
   const kept = terms.slice(0, maxTerms);
   const last = kept.at(-1);
   // Prefix only when the query ends inside that word (search-as-you-type).
-  if (last && !last.phrase && kept.length === terms.length && /[\p{L}\p{N}\p{M}]$/u.test(q)) last.prefix = true;
+  if (last && !last.phrase && kept.length === terms.length && /[\p{L}\p{N}\p{M}]$/u.test(q))
+    last.prefix = true;
   return kept;
 }
 
@@ -93,7 +94,11 @@ function distance(a: string[], b: string[], prefix: boolean): number {
   return prefix ? Math.min(...prev) : prev[b.length]!;
 }
 
-function matchWord(term: Term, word: string, typo: TypoSettings): { typos: number; exact: boolean; prefixLen?: number } | null {
+function matchWord(
+  term: Term,
+  word: string,
+  typo: TypoSettings,
+): { typos: number; exact: boolean; prefixLen?: number } | null {
   const q = term.words[0]!;
   if (word === q) return { typos: 0, exact: true };
   if (term.prefix && word.startsWith(q)) return { typos: 0, exact: false, prefixLen: [...q].length };
@@ -121,7 +126,15 @@ export function findMatches(terms: Term[], attrs: Token[][], typo: TypoSettings)
       }
       for (const [index, token] of tokens.entries()) {
         const m = matchWord(term, token.norm, typo);
-        if (m) out.push({ term: t, attr, pos: token.pos, typos: m.typos, exact: m.exact, tokens: [{ index, prefixLen: m.prefixLen }] });
+        if (m)
+          out.push({
+            term: t,
+            attr,
+            pos: token.pos,
+            typos: m.typos,
+            exact: m.exact,
+            tokens: [{ index, prefixLen: m.prefixLen }],
+          });
       }
     });
   });
@@ -129,13 +142,20 @@ export function findMatches(terms: Term[], attrs: Token[][], typo: TypoSettings)
 }
 
 /** Ranks one document; null when it does not match (strategy `last`: at least the first term). */
-export function rank(terms: Term[], matches: Match[], strategy: 'last' | 'all', typo: TypoSettings): Ranked | null {
+export function rank(
+  terms: Term[],
+  matches: Match[],
+  strategy: 'last' | 'all',
+  typo: TypoSettings,
+): Ranked | null {
   const byTerm = terms.map((_, t) => matches.filter((m) => m.term === t));
   let words = 0;
   while (words < terms.length && byTerm[words]!.length > 0) words++;
   if (words === 0 || (strategy === 'all' && words < terms.length)) return null;
   const used = byTerm.slice(0, words);
-  const best = used.map((ms) => ms.reduce((a, b) => (b.typos < a.typos || (b.typos === a.typos && b.exact && !a.exact) ? b : a)));
+  const best = used.map((ms) =>
+    ms.reduce((a, b) => (b.typos < a.typos || (b.typos === a.typos && b.exact && !a.exact) ? b : a)),
+  );
   let proximity = 0;
   for (let t = 0; t + 1 < words; t++) {
     let closest = 8;
@@ -185,7 +205,15 @@ interface Marked {
   prefixLen?: number;
 }
 
-function wrap(text: string, tokens: Token[], marks: Marked[], from: number, to: number, pre: string, post: string) {
+function wrap(
+  text: string,
+  tokens: Token[],
+  marks: Marked[],
+  from: number,
+  to: number,
+  pre: string,
+  post: string,
+) {
   const byIndex = new Map(marks.map((m) => [m.index, m]));
   let out = '';
   let cursor = from;
@@ -195,7 +223,10 @@ function wrap(text: string, tokens: Token[], marks: Marked[], from: number, to: 
     if (!mark) continue;
     const original = text.slice(tok.start, tok.end);
     // A prefix match highlights only the typed prefix when characters map one to one.
-    const cut = mark.prefixLen !== undefined && [...original].length === [...tok.norm].length ? [...original].slice(0, mark.prefixLen).join('').length : original.length;
+    const cut =
+      mark.prefixLen !== undefined && [...original].length === [...tok.norm].length
+        ? [...original].slice(0, mark.prefixLen).join('').length
+        : original.length;
     out += `${text.slice(cursor, tok.start)}${pre}${original.slice(0, cut)}${post}${original.slice(cut)}`;
     cursor = tok.end;
   }
@@ -215,7 +246,8 @@ export function formatValue(text: string, terms: Term[], typo: TypoSettings, opt
   const tokens = tokenize(text);
   const marks: Marked[] = findMatches(terms, [tokens], typo).flatMap((m) => m.tokens);
   const hl = opts.highlight ? marks : [];
-  if (opts.crop === null || tokens.length <= opts.crop) return wrap(text, tokens, hl, 0, text.length, opts.pre, opts.post);
+  if (opts.crop === null || tokens.length <= opts.crop)
+    return wrap(text, tokens, hl, 0, text.length, opts.pre, opts.post);
   const size = Math.max(opts.crop, 0);
   if (size === 0) return '';
   const matched = new Set(marks.map((m) => m.index));

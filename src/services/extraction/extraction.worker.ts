@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import { type MessagePort, resourceLimits } from 'node:worker_threads';
 import { type ExtractableType, type ExtractedText, ExtractionError, type Insights } from './extraction.ts';
 import { extract } from './extractors.ts';
 import { computeInsights } from './insights.ts';
@@ -28,13 +28,16 @@ try {
   // A failed warm-up only costs the first task some time.
 }
 
+// A decoded text may take a quarter of the heap; the rest is for parsing it and computing insights.
+const MAX_DECODED_BYTES = ((resourceLimits.maxOldGenerationSizeMb ?? 256) * 2 ** 20) / 4;
+
 /** Piscina's entry point: extract, then compute insights, inside the worker thread. */
 export default async function runExtraction(task: ExtractionTask): Promise<ExtractionOutcome> {
   // The pool's time limit starts now, so queueing and worker start-up are not counted against the file.
   task.started.postMessage('started');
   task.started.close();
   try {
-    const extracted = await extract(task.bytes, task.type);
+    const extracted = await extract(task.bytes, task.type, { maxDecodedBytes: MAX_DECODED_BYTES });
     return { ok: true, extracted, insights: computeInsights(extracted.text, extracted.pageCount) };
   } catch (error) {
     if (error instanceof ExtractionError) return { ok: false, reason: error.reason, message: error.message };

@@ -2,6 +2,7 @@ import mammoth from 'mammoth';
 import { PasswordException, PDFParse, VerbosityLevel } from 'pdf-parse';
 import { type ExtractableType, type ExtractedText, ExtractionError } from './extraction.ts';
 import { markdownToText } from './markdown-text.ts';
+import { decodedSizeEstimate } from './size-guard.ts';
 
 type Extractor = (bytes: Uint8Array) => Promise<ExtractedText>;
 
@@ -52,10 +53,23 @@ const extractors: Record<ExtractableType, Extractor> = {
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': extractDocx,
 };
 
+export interface ExtractLimits {
+  /** Largest decoded text (heap bytes) a file may produce; above it ExtractionError('memory'), before decoding. */
+  maxDecodedBytes?: number;
+}
+
 /** Extracts the text of `bytes`, already sniffed as `type`; throws ExtractionError for bad files. */
-export function extract(bytes: Uint8Array, type: ExtractableType): Promise<ExtractedText> {
+export async function extract(
+  bytes: Uint8Array,
+  type: ExtractableType,
+  limits: ExtractLimits = {},
+): Promise<ExtractedText> {
   const extractor = extractors[type];
-  if (!extractor) return Promise.reject(new ExtractionError('unsupported', `Cannot extract ${type}`));
+  if (!extractor) throw new ExtractionError('unsupported', `Cannot extract ${type}`);
+  const { maxDecodedBytes = Number.POSITIVE_INFINITY } = limits;
+  if (decodedSizeEstimate(bytes, type) > maxDecodedBytes) {
+    throw new ExtractionError('memory', 'The document unpacks to more text than the memory limit allows');
+  }
   return extractor(bytes);
 }
 

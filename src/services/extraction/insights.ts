@@ -10,6 +10,11 @@ const MIN_WORDS_FOR_LANGUAGE = 5;
 const LANGUAGE_SAMPLE_CHARS = 20_000;
 /** A PDF averaging fewer non-blank characters per page than this has no real text layer. */
 const MIN_CHARS_PER_PAGE = 16;
+/**
+ * Distinct keyword candidates tracked; later new words are not counted. Bounds the table's memory and
+ * keeps each of its reallocations small (a worker's heap limit is only reliable for small allocations).
+ */
+const MAX_VOCABULARY = 100_000;
 
 // tinyld speaks ISO 639-3; the stopword package uses the same codes save a few aliases.
 const STOPWORD_KEY: Record<string, string> = { cmn: 'zho', pes: 'fas', lvs: 'lav' };
@@ -33,7 +38,10 @@ export function computeInsights(text: string, pageCount: number | null): Insight
     if (!segment.isWordLike) continue;
     wordCount++;
     const key = keywordForm(segment.segment);
-    if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (!key) continue;
+    const count = counts.get(key);
+    if (count !== undefined) counts.set(key, count + 1);
+    else if (counts.size < MAX_VOCABULARY) counts.set(key, 1);
   }
   const language = detectLanguage(text, wordCount);
   return {

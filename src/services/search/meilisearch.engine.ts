@@ -8,7 +8,13 @@ import {
   type SearchParams,
 } from 'meilisearch';
 import { badInput, UnavailableError } from '../../errors.ts';
-import type { SearchDocument, SearchEngine, SearchFilter, SearchHighlight, SearchQuery } from './search-engine.ts';
+import type {
+  SearchDocument,
+  SearchEngine,
+  SearchFilter,
+  SearchHighlight,
+  SearchQuery,
+} from './search-engine.ts';
 
 export interface MeilisearchEngineOptions {
   url: string;
@@ -62,7 +68,8 @@ export function buildFilter(filter: SearchFilter): string | undefined {
   }
   const ms = (d: Date, field: string) => {
     const t = d.getTime();
-    if (!Number.isFinite(t)) throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
+    if (!Number.isFinite(t))
+      throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
     return t;
   };
   if (filter.createdAfter) parts.push(`createdAt >= ${ms(filter.createdAfter, 'createdAfter')}`);
@@ -81,7 +88,13 @@ export function pageFor(offset: number, limit: number): { page: number; hitsPerP
   return { page: 1, hitsPerPage: offset + limit, skip: offset };
 }
 
-const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const htmlEscapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => htmlEscapes[c]!);
 
 function toMeili(doc: SearchDocument): MeiliDocument {
@@ -141,7 +154,11 @@ function mapError(error: unknown): Error {
  * can ever produce markup.
  */
 export function createMeilisearchEngine(opts: MeilisearchEngineOptions): SearchEngine {
-  const client = new Meilisearch({ host: opts.url, apiKey: opts.apiKey, timeout: opts.requestTimeoutMs ?? 10_000 });
+  const client = new Meilisearch({
+    host: opts.url,
+    apiKey: opts.apiKey,
+    timeout: opts.requestTimeoutMs ?? 10_000,
+  });
   const index = client.index<MeiliDocument>(opts.index ?? 'documents');
   const taskTimeout = opts.taskTimeoutMs ?? 60_000;
   const pageSize = opts.inventoryPageSize ?? 1000;
@@ -163,11 +180,13 @@ export function createMeilisearchEngine(opts: MeilisearchEngineOptions): SearchE
     if (task.status === 'succeeded' || (task.error && allowCodes.includes(task.error.code))) return;
     const reason = task.error ? `${task.error.code}: ${task.error.message}` : task.status;
     const error = new Error(`Meilisearch task ${task.uid} (${task.type}) ${task.status}: ${reason}`);
-    if (task.error?.type === 'internal' || task.error?.type === 'system') throw new UnavailableError(dependency, error);
+    if (task.error?.type === 'internal' || task.error?.type === 'system')
+      throw new UnavailableError(dependency, error);
     throw error;
   };
 
-  const snippet = (formatted: string) => escapeHtml(formatted).split(pre).join('<em>').split(post).join('</em>');
+  const snippet = (formatted: string) =>
+    escapeHtml(formatted).split(pre).join('<em>').split(post).join('</em>');
 
   return {
     kind: 'meilisearch',
@@ -210,7 +229,8 @@ export function createMeilisearchEngine(opts: MeilisearchEngineOptions): SearchE
           const highlights: SearchHighlight[] = [];
           for (const field of ['text', 'filename'] as const) {
             const value = hit._formatted?.[field];
-            if (typeof value === 'string' && value.includes(pre)) highlights.push({ field, snippet: snippet(value) });
+            if (typeof value === 'string' && value.includes(pre))
+              highlights.push({ field, snippet: snippet(value) });
           }
           return { id: String(hit.id), score: hit._rankingScore ?? null, highlights };
         }),
@@ -222,7 +242,9 @@ export function createMeilisearchEngine(opts: MeilisearchEngineOptions): SearchE
     async inventory() {
       const out = new Map<string, number>();
       for (let offset = 0; ; offset += pageSize) {
-        const res = await call(() => index.getDocuments({ fields: ['id', 'version'], limit: pageSize, offset }));
+        const res = await call(() =>
+          index.getDocuments({ fields: ['id', 'version'], limit: pageSize, offset }),
+        );
         for (const doc of res.results) out.set(String(doc.id), Number(doc.version));
         if (res.results.length < pageSize || offset + pageSize >= res.total) return out;
       }
@@ -230,7 +252,8 @@ export function createMeilisearchEngine(opts: MeilisearchEngineOptions): SearchE
 
     async health() {
       const res = await call(() => client.health());
-      if (res.status !== 'available') throw new UnavailableError(dependency, new Error(`status ${res.status}`));
+      if (res.status !== 'available')
+        throw new UnavailableError(dependency, new Error(`status ${res.status}`));
     },
   };
 }
