@@ -12,6 +12,9 @@ resource "aws_instance" "host" {
   iam_instance_profile   = aws_iam_instance_profile.host.name
   monitoring             = true
 
+  # Online from the first second of boot; the Elastic IP replaces this address moments later.
+  associate_public_ip_address = true
+
   # IMDSv2 only; two hops so containers can use the instance role.
   metadata_options {
     http_endpoint               = "enabled"

@@ -9,13 +9,13 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
-import { bearerMatches } from './services/auth/auth.service.ts';
 import type { Context } from './context.ts';
 import { maskError } from './http/errors.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
 import { clientAddress, requestIdFrom, sendJson } from './http/util.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
+import { bearerMatches } from './services/auth/auth.service.ts';
 import { createServices, type Services } from './services/index.ts';
 import { startWorkers, type Workers } from './worker-runner.ts';
 
@@ -27,7 +27,23 @@ interface ServerContext {
   transport?: 'http' | 'ws';
 }
 
-const isMultipart = (req: IncomingMessage) => (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+/**
+ * An upload refused early (too large, bad type) must not make us read the rest of its body: drain a
+ * little so the client can read our answer, then close the connection.
+ */
+function stopReading(req: IncomingMessage, res: ServerResponse) {
+  if (req.complete) return;
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > 1024 * 1024) req.socket.destroy();
+  });
+  req.resume();
+  res.shouldKeepAlive = false;
+}
+
+const isMultipart = (req: IncomingMessage) =>
+  (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
 const hasCsrfHeader = (req: IncomingMessage) =>
   Boolean(req.headers['apollo-require-preflight'] || req.headers['x-graphql-yoga-csrf']);
 
@@ -44,7 +60,10 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   const services = await createServices(config, log);
   const { metrics, auth, orm } = services;
   const production = config.env === 'production';
-  const operationName = operationNamer(config.metrics?.operationCap ?? 100, config.metrics?.knownOperations ?? null);
+  const operationName = operationNamer(
+    config.metrics?.operationCap ?? 100,
+    config.metrics?.knownOperations ?? null,
+  );
 
   const introspectionOff: Plugin = {
     onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
@@ -67,7 +86,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     context: async (initial): Promise<Context> => {
       const requestId = initial.requestId ?? randomUUID();
       const authorization =
-        initial.request?.headers.get('authorization') ?? String(initial.connectionParams?.authorization ?? '');
+        initial.request?.headers.get('authorization') ??
+        String(initial.connectionParams?.authorization ?? '');
       return {
         services,
         em: orm.em.fork(),
@@ -76,7 +96,11 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
         clientIp: initial.req ? clientAddress(initial.req, config.http.trustProxy) : 'unknown',
         log: log.child({ requestId }),
         transport:
-          initial.transport === 'ws' ? 'ws' : initial.request?.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http',
+          initial.transport === 'ws'
+            ? 'ws'
+            : initial.request?.headers.get('accept')?.includes('text/event-stream')
+              ? 'sse'
+              : 'http',
       };
     },
     plugins: [
@@ -108,17 +132,14 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
         return sendJson(res, 403, {
           errors: [
             {
-              message: 'Multipart requests must carry a non-empty apollo-require-preflight or x-graphql-yoga-csrf header',
+              message:
+                'Multipart requests must carry a non-empty apollo-require-preflight or x-graphql-yoga-csrf header',
               extensions: { code: 'FORBIDDEN' },
             },
           ],
         });
       }
-      // An upload refused early (too large, bad type) must not make us read the rest of its body.
-      res.setHeader('connection', 'close');
-      res.once('finish', () => {
-        if (!req.complete) setTimeout(() => req.socket.destroy(), 50).unref();
-      });
+      res.once('finish', () => stopReading(req, res));
       try {
         (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
           maxFileSize: config.uploads.maxBytes,
@@ -128,7 +149,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
         return uploadRejected(res, err);
       }
     }
-    await yoga.handleNodeRequestAndResponse(req, res, { req, res, requestId, transport: 'http' });
+    await yoga(req, res, { req, res, requestId, transport: 'http' });
   }
 
   function uploadRejected(res: ServerResponse, err: unknown) {
@@ -162,8 +183,10 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   const wss = new WebSocketServer({ server, path: '/graphql' });
   useServer<Record<string, unknown>>(
     {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      execute: (args) =>
+        (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
         const requestId = requestIdFrom(undefined);
         const enveloped = yoga.getEnveloped({
@@ -201,7 +224,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       await new Promise<void>((ok) => server.listen(config.http.port, config.http.host, ok));
       const { port } = server.address() as AddressInfo;
       url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
-      if (metricsServer) await new Promise<void>((ok) => metricsServer.listen(config.metrics!.port!, config.http.host, ok));
+      if (metricsServer)
+        await new Promise<void>((ok) => metricsServer.listen(config.metrics!.port!, config.http.host, ok));
     },
     async stop() {
       for (const ws of wss.clients) ws.close(1001, 'Server shutting down');

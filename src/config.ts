@@ -51,7 +51,12 @@ const env = z.object({
   METRICS_OPERATION_CAP: positiveInt.default(100),
   METRICS_KNOWN_OPERATIONS: z
     .string()
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .optional(),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 });
@@ -79,11 +84,19 @@ function build(e: z.output<typeof env>) {
         : null,
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY, index: e.MEILI_INDEX } : null,
     ses: e.SES_REGION ? { region: e.SES_REGION, endpoint: e.SES_ENDPOINT } : null,
-    mail: { from: e.MAIL_FROM, to: e.MAIL_TO, acknowledge: e.MAIL_ACKNOWLEDGE, waitSeconds: e.NOTIFY_WAIT_SECONDS },
+    mail: {
+      from: e.MAIL_FROM,
+      to: e.MAIL_TO,
+      acknowledge: e.MAIL_ACKNOWLEDGE,
+      waitSeconds: e.NOTIFY_WAIT_SECONDS,
+    },
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
     adminToken: e.ADMIN_TOKEN ?? null,
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_FILES },
-    rateLimit: { perClientPerMinute: e.RATE_LIMIT_PER_MINUTE, globalPerMinute: e.RATE_LIMIT_GLOBAL_PER_MINUTE },
+    rateLimit: {
+      perClientPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      globalPerMinute: e.RATE_LIMIT_GLOBAL_PER_MINUTE,
+    },
     logLevel: e.LOG_LEVEL,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     workers: e.WORKERS,
@@ -111,12 +124,16 @@ export class ConfigError extends Error {}
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = env.safeParse(present);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   if (parsed.success) {
     const s3 = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET'];
     const given = s3.filter((k) => present[k]);
     if (given.length > 0 && given.length < s3.length) {
-      problems.push(`  ${s3.filter((k) => !present[k]).join(', ')}: required when ${given.join(', ')} is set`);
+      problems.push(
+        `  ${s3.filter((k) => !present[k]).join(', ')}: required when ${given.join(', ')} is set`,
+      );
     }
   }
   if (problems.length > 0 || !parsed.success) {

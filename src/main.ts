@@ -17,5 +17,7 @@ const app = await buildApp(config, { log });
 await app.start();
 log.info({ url: `${app.url}/graphql` }, 'Dossier is listening');
 if (config.graphiql) console.log(`\n  GraphiQL:    ${app.url}/graphql`);
-console.log(`  Staff token: ${app.services.auth.token}${app.services.auth.generated ? '  (generated, kept in the data dir)' : ''}\n`);
+console.log(
+  `  Staff token: ${app.services.auth.token}${app.services.auth.generated ? '  (generated, kept in the data dir)' : ''}\n`,
+);
 onShutdown(log, () => app.stop());

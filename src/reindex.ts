@@ -12,12 +12,21 @@ try {
   console.error(err.message);
   process.exit(1);
 }
-const services = await createServices(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+const services = await createServices(
+  config,
+  createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+);
 let exitCode = 0;
 try {
   const drift = check ? await services.repair.drift() : await services.repair.repair();
-  const counts = { missing: drift.missing.length, stale: drift.stale.length, orphaned: drift.orphaned.length };
-  console.log(JSON.stringify({ engine: services.search.engine.kind, mode: check ? 'check' : 'repair', ...counts }));
+  const counts = {
+    missing: drift.missing.length,
+    stale: drift.stale.length,
+    orphaned: drift.orphaned.length,
+  };
+  console.log(
+    JSON.stringify({ engine: services.search.engine.kind, mode: check ? 'check' : 'repair', ...counts }),
+  );
   if (check && counts.missing + counts.stale + counts.orphaned > 0) exitCode = 1;
 } finally {
   await services.close();

@@ -8,14 +8,20 @@ export const ContactEntity = defineEntity({
   name: 'Contact',
   tableName: 'contacts',
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     name: p.string().length(100),
     email: p.string().length(254),
     company: p.string().length(100).nullable(),
     service: p.string().length(100).nullable(),
     message: p.text(),
     source: p.string().length(100),
-    createdAt: p.datetime().onCreate(() => new Date()).index(),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .index(),
     // Unique so that concurrent requests with one key insert exactly one row.
     idempotencyKey: p.string().length(255).nullable().unique(),
     // sha256 of the canonical input: a repeated key with other input is a CONFLICT.

@@ -9,7 +9,10 @@ export const DocumentEntity = defineEntity({
   name: 'Document',
   tableName: 'documents',
   properties: {
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     contact: () => p.manyToOne(ContactEntity).nullable().deleteRule('set null').index(),
     filename: p.string().length(255),
     contentType: p.string().length(127),
@@ -23,7 +26,10 @@ export const DocumentEntity = defineEntity({
     text: p.text().nullable().lazy(),
     insights: p.json<Insights>().nullable(),
     attempts: p.integer().default(0),
-    createdAt: p.datetime().onCreate(() => new Date()).index(),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .index(),
     processedAt: p.datetime().nullable(),
   },
 });

@@ -2,8 +2,8 @@ import { ContactEntity } from './contact.entity.ts';
 import { DocumentEntity } from './document.entity.ts';
 
 export const entities = [ContactEntity, DocumentEntity];
-export { ContactEntity, DocumentEntity };
-export { NOTIFICATION_STATUSES } from './contact.entity.ts';
-export { DOCUMENT_STATUSES } from './document.entity.ts';
 export type { Contact } from './contact.entity.ts';
+export { NOTIFICATION_STATUSES } from './contact.entity.ts';
 export type { Document } from './document.entity.ts';
+export { DOCUMENT_STATUSES } from './document.entity.ts';
+export { ContactEntity, DocumentEntity };

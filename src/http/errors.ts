@@ -2,7 +2,19 @@ import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { AppError, UnavailableError } from '../errors.ts';
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** True for errors that mean PostgreSQL cannot be reached, as opposed to a bad query. */
 export function isDatabaseDown(err: unknown): boolean {
@@ -10,15 +22,23 @@ export function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown } | null;
   if (!e) return false;
   if (e.code && CONNECTION_CODES.has(e.code)) return true;
-  if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e.message ?? '')) return true;
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(
+      e.message ?? '',
+    )
+  )
+    return true;
   return e.cause ? isDatabaseDown(e.cause) : false;
 }
 
+// By name, not instanceof: a second copy of graphql (ESM beside CJS) must not unmask or mask wrongly.
+const isGraphQLError = (e: unknown): e is GraphQLError => e instanceof Error && e.name === 'GraphQLError';
+
 /** Expected errors pass through; a lost database is SERVICE_UNAVAILABLE; everything else is masked. */
 export function maskError(error: unknown, message: string): Error {
-  if (error instanceof GraphQLError) {
+  if (isGraphQLError(error)) {
     const original = error.originalError;
-    if (!original || original instanceof GraphQLError) return error;
+    if (!original || isGraphQLError(original)) return error;
     if (isDatabaseDown(original)) {
       const unavailable = new UnavailableError('database');
       return new GraphQLError(unavailable.message, {
@@ -27,7 +47,11 @@ export function maskError(error: unknown, message: string): Error {
         extensions: unavailable.extensions,
       });
     }
-    return new GraphQLError(message, { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    return new GraphQLError(message, {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
   }
   if (error instanceof AppError) return error;
   return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });

@@ -1,4 +1,9 @@
-import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import {
+  createCounter,
+  createHistogram,
+  type FillLabelsFnParams,
+  usePrometheus,
+} from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
@@ -40,15 +45,28 @@ export function metricsPlugins(metrics: Metrics, name: (n?: string | null) => st
       metrics: {
         graphql_envelop_request: createCounter<never, Labels>({
           registry,
-          counter: { name: 'graphql_envelop_request', help: 'GraphQL operations', labelNames: ['operationName', 'operationType'] },
+          counter: {
+            name: 'graphql_envelop_request',
+            help: 'GraphQL operations',
+            labelNames: ['operationName', 'operationType'],
+          },
           fillLabelsFn: labels,
         }),
-        graphql_envelop_request_duration: histogram('graphql_envelop_request_duration', 'Whole operation time (s)'),
+        graphql_envelop_request_duration: histogram(
+          'graphql_envelop_request_duration',
+          'Whole operation time (s)',
+        ),
         graphql_envelop_phase_parse: histogram('graphql_envelop_phase_parse', 'Parse time (s)'),
         graphql_envelop_phase_validate: histogram('graphql_envelop_phase_validate', 'Validation time (s)'),
-        graphql_envelop_phase_context: histogram('graphql_envelop_phase_context', 'Context building time (s)'),
+        graphql_envelop_phase_context: histogram(
+          'graphql_envelop_phase_context',
+          'Context building time (s)',
+        ),
         graphql_envelop_phase_execute: histogram('graphql_envelop_phase_execute', 'Execution time (s)'),
-        graphql_envelop_phase_subscribe: histogram('graphql_envelop_phase_subscribe', 'Subscription setup time (s)'),
+        graphql_envelop_phase_subscribe: histogram(
+          'graphql_envelop_phase_subscribe',
+          'Subscription setup time (s)',
+        ),
         graphql_envelop_error_result: createCounter<never, Labels | 'phase'>({
           registry,
           counter: {
@@ -90,7 +108,10 @@ export function errorReporting(metrics: Metrics, name: (n?: string | null) => st
           metrics.graphqlErrors.inc({ operationName: name(args.operationName), operationType, code });
           const original = (err as GraphQLError).originalError;
           if (original && !(original instanceof GraphQLError)) {
-            (ctx.log ?? log).error({ err: original, requestId: ctx.requestId, path: err.path }, 'unexpected error');
+            (ctx.log ?? log).error(
+              { err: original, requestId: ctx.requestId, path: err.path },
+              'unexpected error',
+            );
           }
         }
       },

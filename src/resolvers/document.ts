@@ -1,7 +1,7 @@
 import type { Context } from '../context.ts';
 import { ContactEntity, type Document } from '../entities/index.ts';
-import type { DocumentProcessedEvent } from '../services/events/events.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
+import type { DocumentProcessedEvent } from '../services/events/events.ts';
 
 export const documentById = (_root: unknown, args: { id: string | number }, ctx: Context) =>
   ctx.services.documents.byId(ctx.em, String(args.id));
@@ -26,7 +26,10 @@ export const subscribeDocumentProcessed = (
   ctx: Context,
 ) =>
   ctx.services.events.documentProcessed(
-    { contactId: args.contactId == null ? null : String(args.contactId), documentId: args.documentId == null ? null : String(args.documentId) },
+    {
+      contactId: args.contactId == null ? null : String(args.contactId),
+      documentId: args.documentId == null ? null : String(args.documentId),
+    },
     ctx.transport,
   );
 

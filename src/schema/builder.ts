@@ -29,7 +29,10 @@ export const builder = new SchemaBuilder<{
     validationError: (error) =>
       badInput(
         'Invalid input',
-        error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+        error.issues.map((i) => ({
+          path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+          message: i.message,
+        })),
       ),
   },
 });

@@ -1,8 +1,8 @@
+import type { Contact, Document } from '../entities/index.ts';
+import { contactById, contactDocuments, submitContact } from '../resolvers/contact.ts';
 import { contactFieldRules, idempotencyKeySchema } from '../services/contacts/contact-input.ts';
 import { builder } from './builder.ts';
-import { submitContact, contactById, contactDocuments } from '../resolvers/contact.ts';
 import { DocumentRef } from './document.ts';
-import type { Contact, Document } from '../entities/index.ts';
 
 export const ContactRef = builder.objectRef<Contact>('Contact');
 
@@ -22,25 +22,49 @@ ContactRef.implement({
 
 const ContactInput = builder.inputType('ContactInput', {
   fields: (t) => ({
-    name: t.string({ required: true, description: '1..100 characters after trimming', validate: { schema: contactFieldRules.name } }),
-    email: t.string({ required: true, description: 'A valid address, at most 254 characters', validate: { schema: contactFieldRules.email } }),
-    company: t.string({ description: 'At most 100 characters', validate: { schema: contactFieldRules.company } }),
-    service: t.string({ description: 'At most 100 characters', validate: { schema: contactFieldRules.service } }),
-    message: t.string({ required: true, description: '1..5000 characters', validate: { schema: contactFieldRules.message } }),
-    source: t.string({ description: 'Where the submission came from; default "website"', validate: { schema: contactFieldRules.source } }),
+    name: t.string({
+      required: true,
+      description: '1..100 characters after trimming',
+      validate: { schema: contactFieldRules.name },
+    }),
+    email: t.string({
+      required: true,
+      description: 'A valid address, at most 254 characters',
+      validate: { schema: contactFieldRules.email },
+    }),
+    company: t.string({
+      description: 'At most 100 characters',
+      validate: { schema: contactFieldRules.company },
+    }),
+    service: t.string({
+      description: 'At most 100 characters',
+      validate: { schema: contactFieldRules.service },
+    }),
+    message: t.string({
+      required: true,
+      description: '1..5000 characters',
+      validate: { schema: contactFieldRules.message },
+    }),
+    source: t.string({
+      description: 'Where the submission came from; default "website"',
+      validate: { schema: contactFieldRules.source },
+    }),
     fax: t.string({
-      description: 'Honeypot: render it hidden and leave it empty. A filled value is accepted silently and discarded.',
+      description:
+        'Honeypot: render it hidden and leave it empty. A filled value is accepted silently and discarded.',
       validate: { schema: contactFieldRules.fax },
     }),
   }),
 });
 
-const SubmitContactPayload = builder.objectRef<{ contact: Contact; documents: Document[] }>('SubmitContactPayload').implement({
-  fields: (t) => ({
-    contact: t.field({ type: ContactRef, resolve: (p) => p.contact }),
-    documents: t.field({ type: [DocumentRef], resolve: (p) => p.documents }),
-  }),
-});
+const SubmitContactPayload = builder
+  .objectRef<{ contact: Contact; documents: Document[] }>('SubmitContactPayload')
+  .implement({
+    fields: (t) => ({
+      contact: t.field({ type: ContactRef, resolve: (p) => p.contact }),
+      documents: t.field({ type: [DocumentRef], resolve: (p) => p.documents }),
+    }),
+  });
 
 builder.mutationField('submitContact', (t) =>
   t.field({

@@ -1,6 +1,4 @@
 import { DOCUMENT_STATUSES, type Document } from '../entities/index.ts';
-import type { Insights } from '../services/extraction/extraction.ts';
-import { documentTypeSchema } from '../services/documents/documents.service.ts';
 import {
   documentById,
   documentContact,
@@ -8,6 +6,8 @@ import {
   subscribeDocumentProcessed,
   uploadDocument,
 } from '../resolvers/document.ts';
+import { documentTypeSchema } from '../services/documents/documents.service.ts';
+import type { Insights } from '../services/extraction/extraction.ts';
 import { builder } from './builder.ts';
 import { ContactRef } from './contact.ts';
 
@@ -19,7 +19,10 @@ const DocumentInsights = builder.objectRef<Insights>('DocumentInsights').impleme
     pageCount: t.exposeInt('pageCount', { nullable: true }),
     language: t.exposeString('language', { nullable: true, description: 'ISO 639-1 where known, e.g. "en"' }),
     keywords: t.exposeStringList('keywords'),
-    needsOcr: t.boolean({ description: 'A PDF with pages but no text layer', resolve: (i) => i.needsOcr ?? false }),
+    needsOcr: t.boolean({
+      description: 'A PDF with pages but no text layer',
+      resolve: (i) => i.needsOcr ?? false,
+    }),
   }),
 });
 

@@ -1,7 +1,7 @@
 import { searchDocuments } from '../resolvers/search.ts';
+import type { DocumentSearchResult } from '../services/search/search.service.ts';
 import { builder } from './builder.ts';
 import { DocumentRef, DocumentStatus } from './document.ts';
-import type { DocumentSearchResult } from '../services/search/search.service.ts';
 
 const DocumentSearchFilter = builder.inputType('DocumentSearchFilter', {
   fields: (t) => ({

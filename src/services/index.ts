@@ -9,18 +9,17 @@ import { initORM, migrationsApplied } from './db/orm.ts';
 import { createDocumentService } from './documents/documents.service.ts';
 import { createUploadService } from './documents/uploads.service.ts';
 import { createEvents } from './events/events.ts';
-import { createJobQueue } from './jobs/job-queue.ts';
-import { queueSpecs } from './jobs/queues.ts';
-import { createRateLimits } from './limits/rate-limit.service.ts';
-import { createMetrics } from './metrics/metrics.ts';
 import { createExtractionPool } from './extraction/extraction-pool.ts';
-import { QUEUES } from './jobs/queues.ts';
+import { createJobQueue } from './jobs/job-queue.ts';
+import { QUEUES, queueSpecs } from './jobs/queues.ts';
+import { createRateLimits } from './limits/rate-limit.service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { createOutboxMailer } from './mail/outbox.mailer.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { createPipeline } from './pipeline/pipeline.service.ts';
 import { createIndexRepair } from './search/index-repair.ts';
-import type { SearchEngine } from './search/search-engine.ts';
 import { createSearchService } from './search/search.service.ts';
+import type { SearchEngine } from './search/search-engine.ts';
 import { createDiskStore } from './storage/disk.store.ts';
 import type { ObjectStore } from './storage/storage.ts';
 
@@ -36,7 +35,10 @@ async function createMailer(config: Config): Promise<Mailer> {
   return createSesMailer(config.ses);
 }
 
-async function createSearchEngine(config: Config, databaseUrl: string): Promise<{ engine: SearchEngine; close(): Promise<void> }> {
+async function createSearchEngine(
+  config: Config,
+  databaseUrl: string,
+): Promise<{ engine: SearchEngine; close(): Promise<void> }> {
   if (config.meili) {
     const { createMeilisearchEngine } = await import('./search/meilisearch.engine.ts');
     return { engine: createMeilisearchEngine(config.meili), close: async () => undefined };
@@ -49,7 +51,9 @@ async function createSearchEngine(config: Config, databaseUrl: string): Promise<
 
 /** Builds every service once; the GraphQL context hands them to resolvers. No DI container. */
 export async function createServices(config: Config, log: Logger) {
-  const embedded = config.database ? null : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log);
+  const embedded = config.database
+    ? null
+    : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log);
   const databaseUrl = config.database?.url ?? embedded!.url;
   const orm = await initORM(databaseUrl);
   const metrics = createMetrics();
@@ -60,19 +64,38 @@ export async function createServices(config: Config, log: Logger) {
   await jobs.start(queueSpecs);
   const events = createEvents(config.redis?.url ?? null, metrics);
   const rateLimits = createRateLimits(config.rateLimit, metrics);
-  const uploads = createUploadService({ store, metrics, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles });
+  const uploads = createUploadService({
+    store,
+    metrics,
+    maxBytes: config.uploads.maxBytes,
+    maxFiles: config.uploads.maxFiles,
+  });
   const documents = createDocumentService({ uploads, jobs });
   const contacts = createContactService({ jobs, rateLimits, metrics, uploads });
   const mailer = await createMailer(config);
   const search = await createSearchEngine(config, databaseUrl);
-  await search.engine.ensureSettings().catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
+  await search.engine
+    .ensureSettings()
+    .catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
   const searchService = createSearchService({ engine: search.engine, orm, metrics });
   const repair = createIndexRepair({ orm, engine: search.engine, metrics, log });
   const pool = createExtractionPool({
     ...config.extraction,
     onWorkerError: (err) => log.error({ err }, 'extraction worker failed'),
   });
-  const pipeline = createPipeline({ orm, store, pool, events, metrics, jobs, log, mailer, mail: config.mail, search: searchService, repair });
+  const pipeline = createPipeline({
+    orm,
+    store,
+    pool,
+    events,
+    metrics,
+    jobs,
+    log,
+    mailer,
+    mail: config.mail,
+    search: searchService,
+    repair,
+  });
 
   async function refreshGauges() {
     const stats = await jobs.stats(Object.values(QUEUES)).catch(() => []);
@@ -80,7 +103,12 @@ export async function createServices(config: Config, log: Logger) {
       metrics.queueDepth.set({ queue: s.queue }, s.depth);
       metrics.queueOldestAge.set({ queue: s.queue }, s.oldestAgeSeconds);
     }
-    metrics.searchEngineUp.set(await search.engine.health().then(() => 1, () => 0));
+    metrics.searchEngineUp.set(
+      await search.engine.health().then(
+        () => 1,
+        () => 0,
+      ),
+    );
   }
 
   async function readiness() {
@@ -90,8 +118,14 @@ export async function createServices(config: Config, log: Logger) {
       .then(async () => ((await migrationsApplied(orm)) ? 'up' : 'migrations pending'))
       .catch(() => 'down');
     metrics.databaseUp.set(database === 'up' ? 1 : 0);
-    const storage = await store.health().then(() => 'up', () => 'down');
-    const searchState = await search.engine.health().then(() => 'up', () => 'down');
+    const storage = await store.health().then(
+      () => 'up',
+      () => 'down',
+    );
+    const searchState = await search.engine.health().then(
+      () => 'up',
+      () => 'down',
+    );
     return {
       ready: database === 'up',
       dependencies: { database, storage, search: searchState, events: await events.health() },

@@ -22,7 +22,12 @@ describe.each(staffFields)('%s is staff-only', (field, query, variables) => {
   });
 
   it('refuses a wrong token with UNAUTHENTICATED', async () => {
-    for (const authorization of [`Bearer ${STAFF_TOKEN}x`, 'Bearer wrong', STAFF_TOKEN, `Basic ${STAFF_TOKEN}`]) {
+    for (const authorization of [
+      `Bearer ${STAFF_TOKEN}x`,
+      'Bearer wrong',
+      STAFF_TOKEN,
+      `Basic ${STAFF_TOKEN}`,
+    ]) {
       const r = await t.gql(query, variables, { authorization });
       expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
@@ -38,10 +43,20 @@ describe.each(staffFields)('%s is staff-only', (field, query, variables) => {
 describe('uploadDocument is staff-only', () => {
   it('refuses a multipart upload without a token', async () => {
     const form = new FormData();
-    form.append('operations', JSON.stringify({ query: 'mutation($f: Upload!) { uploadDocument(file: $f) { id } }', variables: { f: null } }));
+    form.append(
+      'operations',
+      JSON.stringify({
+        query: 'mutation($f: Upload!) { uploadDocument(file: $f) { id } }',
+        variables: { f: null },
+      }),
+    );
     form.append('map', JSON.stringify({ 0: ['variables.f'] }));
     form.append('0', new Blob(['hello world']), 'a.txt');
-    const res = await fetch(`${t.url}/graphql`, { method: 'POST', body: form, headers: { 'apollo-require-preflight': 'true' } });
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      body: form,
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
   });
@@ -50,7 +65,10 @@ describe('uploadDocument is staff-only', () => {
 describe('unknown ids', () => {
   it('answer null for a missing or malformed id', async () => {
     for (const v of [id, 'not-a-uuid']) {
-      const r = await t.staff<{ contact: null; document: null }>('query($id: ID!) { contact(id: $id) { id } document(id: $id) { id } }', { id: v });
+      const r = await t.staff<{ contact: null; document: null }>(
+        'query($id: ID!) { contact(id: $id) { id } document(id: $id) { id } }',
+        { id: v },
+      );
       expect(r.errors).toBeUndefined();
       expect(r.data).toEqual({ contact: null, document: null });
     }

@@ -20,7 +20,9 @@ async function countContacts(where = 'true', params: unknown[] = []): Promise<nu
   }
 }
 
-const issuesOf = (r: { errors?: { extensions?: { code?: string; issues?: { path: (string | number)[] }[] } }[] }) => {
+const issuesOf = (r: {
+  errors?: { extensions?: { code?: string; issues?: { path: (string | number)[] }[] } }[];
+}) => {
   expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   return (r.errors?.[0]?.extensions?.issues ?? []).map((i) => i.path.join('.'));
 };
@@ -28,13 +30,31 @@ const issuesOf = (r: { errors?: { extensions?: { code?: string; issues?: { path:
 describe('submitContact', () => {
   it('stores the contact and answers with it, trimmed, source defaulting to website', async () => {
     const input = contactInput({ name: '  Grace Hopper  ', company: null, service: null });
-    const r = await t.gql<{ submitContact: { contact: Record<string, unknown>; documents: unknown[] } }>(SUBMIT, { input });
+    const r = await t.gql<{ submitContact: { contact: Record<string, unknown>; documents: unknown[] } }>(
+      SUBMIT,
+      { input },
+    );
     expect(r.errors).toBeUndefined();
     const c = r.data!.submitContact.contact;
-    expect(c).toMatchObject({ name: 'Grace Hopper', email: input.email, company: null, service: null, source: 'website' });
+    expect(c).toMatchObject({
+      name: 'Grace Hopper',
+      email: input.email,
+      company: null,
+      service: null,
+      source: 'website',
+    });
     expect(r.data!.submitContact.documents).toEqual([]);
-    const read = await t.staff<{ contact: Record<string, unknown> }>('query($id: ID!) { contact(id: $id) { id name message source documents { id } } }', { id: c.id });
-    expect(read.data!.contact).toEqual({ id: c.id, name: 'Grace Hopper', message: input.message, source: 'website', documents: [] });
+    const read = await t.staff<{ contact: Record<string, unknown> }>(
+      'query($id: ID!) { contact(id: $id) { id name message source documents { id } } }',
+      { id: c.id },
+    );
+    expect(read.data!.contact).toEqual({
+      id: c.id,
+      name: 'Grace Hopper',
+      message: input.message,
+      source: 'website',
+      documents: [],
+    });
   });
 
   it.each([
@@ -66,7 +86,12 @@ describe('submitContact', () => {
 
   it('accepts the limits exactly', async () => {
     const r = await t.gql(SUBMIT, {
-      input: contactInput({ name: 'n'.repeat(100), company: 'c'.repeat(100), service: 's'.repeat(100), message: 'm'.repeat(5000) }),
+      input: contactInput({
+        name: 'n'.repeat(100),
+        company: 'c'.repeat(100),
+        service: 's'.repeat(100),
+        message: 'm'.repeat(5000),
+      }),
     });
     expect(r.errors).toBeUndefined();
   });
@@ -100,7 +125,9 @@ describe('idempotency', () => {
     const input = contactInput();
     const key = `key-${crypto.randomUUID()}`;
     const results = await Promise.all(
-      Array.from({ length: 12 }, () => t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input, key })),
+      Array.from({ length: 12 }, () =>
+        t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input, key }),
+      ),
     );
     for (const r of results) expect(r.errors).toBeUndefined();
     expect(new Set(results.map((r) => r.data!.submitContact.contact.id)).size).toBe(1);
@@ -116,7 +143,9 @@ describe('honeypot', () => {
     expect(r.errors).toBeUndefined();
     expect(r.data!.submitContact.contact.name).toBe(input.name);
     expect(await countContacts()).toBe(before);
-    const read = await t.staff<{ contact: unknown }>('query($id: ID!) { contact(id: $id) { id } }', { id: r.data!.submitContact.contact.id });
+    const read = await t.staff<{ contact: unknown }>('query($id: ID!) { contact(id: $id) { id } }', {
+      id: r.data!.submitContact.contact.id,
+    });
     expect(read.data!.contact).toBeNull();
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/^dossier_honeypot_total 1$/m);

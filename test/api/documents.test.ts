@@ -23,17 +23,27 @@ interface Doc {
   sha256: string;
   status: string;
   error: string | null;
-  insights: { wordCount: number; pageCount: number | null; language: string | null; keywords: string[]; needsOcr: boolean } | null;
+  insights: {
+    wordCount: number;
+    pageCount: number | null;
+    language: string | null;
+    keywords: string[];
+    needsOcr: boolean;
+  } | null;
 }
 
 const DOC = `query($id: ID!) { document(id: $id) { id filename contentType size sha256 status error processedAt insights { wordCount pageCount language keywords needsOcr } } }`;
 
 const finished = (id: string) =>
-  waitFor(async () => {
-    const r = await t.staff<{ document: Doc }>(DOC, { id });
-    const d = r.data?.document;
-    return d && (d.status === 'COMPLETED' || d.status === 'FAILED') ? d : null;
-  }, 30_000, `document ${id} to finish`);
+  waitFor(
+    async () => {
+      const r = await t.staff<{ document: Doc }>(DOC, { id });
+      const d = r.data?.document;
+      return d && (d.status === 'COMPLETED' || d.status === 'FAILED') ? d : null;
+    },
+    30_000,
+    `document ${id} to finish`,
+  );
 
 async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: t.databaseUrl });
@@ -84,7 +94,9 @@ describe('submitContact with attachments', () => {
     expect(done.insights).toMatchObject({ wordCount: 26, pageCount: null, language: 'en', needsOcr: false });
     expect(done.insights!.keywords).toContain('spice');
     expect(done.insights!.keywords).not.toContain('the');
-    const [row] = await sql<{ storage_key: string }>('select storage_key from documents where id = $1', [doc!.id]);
+    const [row] = await sql<{ storage_key: string }>('select storage_key from documents where id = $1', [
+      doc!.id,
+    ]);
     expect(row!.storage_key).toBe(`documents/${r.data!.submitContact.contact.id}/${doc!.id}/notes.txt`);
   });
 
@@ -126,7 +138,11 @@ describe('submitContact with attachments', () => {
       SUBMIT_WITH_FILES,
       { input: contactInput(), attachments: [null, null] },
       [
-        { path: 'variables.attachments.0', name: 'cut.pdf', content: pdf.subarray(0, Math.floor(pdf.length / 2)) },
+        {
+          path: 'variables.attachments.0',
+          name: 'cut.pdf',
+          content: pdf.subarray(0, Math.floor(pdf.length / 2)),
+        },
         { path: 'variables.attachments.1', name: 'noise.pdf', content: random },
       ],
     );
@@ -142,7 +158,10 @@ describe('submitContact with attachments', () => {
 
 describe('refusals leave nothing behind', () => {
   const refused = async (files: { name: string; content: Uint8Array | string }[]) => {
-    const before = { contacts: (await sql<{ n: number }>('select count(*)::int n from contacts'))[0]!.n, objects: (await storedObjects()).length };
+    const before = {
+      contacts: (await sql<{ n: number }>('select count(*)::int n from contacts'))[0]!.n,
+      objects: (await storedObjects()).length,
+    };
     const r = await multipart(
       t.url,
       SUBMIT_WITH_FILES,
@@ -155,8 +174,14 @@ describe('refusals leave nothing behind', () => {
   };
 
   it('refuses a spoofed type (PNG bytes named .pdf) with UNSUPPORTED_MEDIA_TYPE', async () => {
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
-    const r = await refused([{ name: 'ok.txt', content: 'fine text' }, { name: 'photo.pdf', content: png }]);
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+      'hex',
+    );
+    const r = await refused([
+      { name: 'ok.txt', content: 'fine text' },
+      { name: 'photo.pdf', content: png },
+    ]);
     expect(r.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -167,12 +192,17 @@ describe('refusals leave nothing behind', () => {
   });
 
   it('refuses a file over MAX_UPLOAD_BYTES with PAYLOAD_TOO_LARGE', async () => {
-    const r = await refused([{ name: 'ok.txt', content: 'fine' }, { name: 'big.txt', content: 'a'.repeat(1024 * 1024 + 1) }]);
+    const r = await refused([
+      { name: 'ok.txt', content: 'fine' },
+      { name: 'big.txt', content: 'a'.repeat(1024 * 1024 + 1) },
+    ]);
     expect(r.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('refuses more than MAX_FILES with BAD_USER_INPUT', async () => {
-    const r = await refused(Array.from({ length: 4 }, (_, i) => ({ name: `${i}.txt`, content: `file ${i}` })));
+    const r = await refused(
+      Array.from({ length: 4 }, (_, i) => ({ name: `${i}.txt`, content: `file ${i}` })),
+    );
     expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
@@ -192,24 +222,41 @@ describe('uploadDocument', () => {
       { staff: true },
     );
     expect(r.errors).toBeUndefined();
-    expect(r.data!.uploadDocument).toMatchObject({ filename: 'brief.md', contentType: 'text/markdown', documentType: 'brief', contact: { id: contactId } });
+    expect(r.data!.uploadDocument).toMatchObject({
+      filename: 'brief.md',
+      contentType: 'text/markdown',
+      documentType: 'brief',
+      contact: { id: contactId },
+    });
     expect((await finished(r.data!.uploadDocument.id)).status).toBe('COMPLETED');
   });
 
   it('stores an upload without a contact under unassigned', async () => {
-    const r = await multipart<{ uploadDocument: Doc }>(t.url, UPLOAD, { file: null }, [{ path: 'variables.file', name: 'loose.txt', content: 'loose notes' }], {
-      staff: true,
-    });
+    const r = await multipart<{ uploadDocument: Doc }>(
+      t.url,
+      UPLOAD,
+      { file: null },
+      [{ path: 'variables.file', name: 'loose.txt', content: 'loose notes' }],
+      {
+        staff: true,
+      },
+    );
     expect(r.errors).toBeUndefined();
-    const [row] = await sql<{ storage_key: string }>('select storage_key from documents where id = $1', [r.data!.uploadDocument.id]);
+    const [row] = await sql<{ storage_key: string }>('select storage_key from documents where id = $1', [
+      r.data!.uploadDocument.id,
+    ]);
     expect(row!.storage_key).toMatch(/^documents\/unassigned\/[0-9a-f-]{36}\/loose\.txt$/);
   });
 
   it('answers NOT_FOUND for an unknown contact and stores nothing', async () => {
     const before = (await storedObjects()).length;
-    const r = await multipart(t.url, UPLOAD, { file: null, contactId: '00000000-0000-4000-8000-000000000000' }, [
-      { path: 'variables.file', name: 'x.txt', content: 'x' },
-    ], { staff: true });
+    const r = await multipart(
+      t.url,
+      UPLOAD,
+      { file: null, contactId: '00000000-0000-4000-8000-000000000000' },
+      [{ path: 'variables.file', name: 'x.txt', content: 'x' }],
+      { staff: true },
+    );
     expect(r.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await storedObjects()).length).toBe(before);
   });

@@ -30,7 +30,8 @@ describe('rate limits', () => {
   });
 
   it('trusts the proxy-appended X-Forwarded-For entry when TRUST_PROXY is set, and has a global budget', async () => {
-    const from = (ip: string) => trusted.gql(SUBMIT, { input: contactInput() }, { 'x-forwarded-for': `203.0.113.7, ${ip}` });
+    const from = (ip: string) =>
+      trusted.gql(SUBMIT, { input: contactInput() }, { 'x-forwarded-for': `203.0.113.7, ${ip}` });
     expect((await from('198.51.100.1')).errors).toBeUndefined();
     expect((await from('198.51.100.1')).errors).toBeUndefined();
     expect((await from('198.51.100.1')).errors?.[0]?.extensions?.scope).toBe('client');

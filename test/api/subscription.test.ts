@@ -10,7 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const SUB = 'subscription($documentId: ID, $contactId: ID) { documentProcessed(documentId: $documentId, contactId: $contactId) { id status insights { wordCount } } }';
+const SUB =
+  'subscription($documentId: ID, $contactId: ID) { documentProcessed(documentId: $documentId, contactId: $contactId) { id status insights { wordCount } } }';
 
 function wsClient(token: string | null) {
   return createClient({
@@ -41,9 +42,15 @@ function collect(client: ReturnType<typeof wsClient>, variables: Record<string, 
 }
 
 const upload = async (name: string, content: string) => {
-  const r = await multipart<{ uploadDocument: { id: string } }>(t.url, UPLOAD, { file: null }, [{ path: 'variables.file', name, content }], {
-    staff: true,
-  });
+  const r = await multipart<{ uploadDocument: { id: string } }>(
+    t.url,
+    UPLOAD,
+    { file: null },
+    [{ path: 'variables.file', name, content }],
+    {
+      staff: true,
+    },
+  );
   return r.data!.uploadDocument.id;
 };
 
@@ -59,7 +66,11 @@ describe('documentProcessed over graphql-ws', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const mine = all.events.find((e) => e.data?.documentProcessed.id === first);
-    expect(mine?.data?.documentProcessed).toEqual({ id: first, status: 'COMPLETED', insights: { wordCount: 4 } });
+    expect(mine?.data?.documentProcessed).toEqual({
+      id: first,
+      status: 'COMPLETED',
+      insights: { wordCount: 4 },
+    });
     expect(other.events).toEqual([]);
     all.dispose();
     other.dispose();
@@ -69,8 +80,13 @@ describe('documentProcessed over graphql-ws', () => {
   it('refuses a subscription without a staff token', async () => {
     const client = wsClient(null);
     const sub = collect(client, {});
-    const outcome = await Promise.race([sub.failed.catch((e) => e), new Promise((r) => setTimeout(() => r(sub.events), 3000))]);
-    const errors = Array.isArray(outcome) ? (outcome as Event[])[0]?.errors ?? (outcome as { extensions?: unknown }[]) : [];
+    const outcome = await Promise.race([
+      sub.failed.catch((e) => e),
+      new Promise((r) => setTimeout(() => r(sub.events), 3000)),
+    ]);
+    const errors = Array.isArray(outcome)
+      ? ((outcome as Event[])[0]?.errors ?? (outcome as { extensions?: unknown }[]))
+      : [];
     expect(JSON.stringify(errors)).toContain('UNAUTHENTICATED');
     await client.dispose();
   });
@@ -82,7 +98,11 @@ describe('documentProcessed over SSE', () => {
     const res = await fetch(`${t.url}/graphql`, {
       method: 'POST',
       signal: controller.signal,
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${STAFF_TOKEN}` },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${STAFF_TOKEN}`,
+      },
       body: JSON.stringify({ query: SUB, variables: {} }),
     });
     expect(res.headers.get('content-type')).toContain('text/event-stream');

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, buildApp } from '../../src/app.ts';
@@ -13,15 +13,26 @@ export interface TestApp {
   url: string;
   dataDir: string;
   databaseUrl: string;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
-  staff<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GqlResponse<T>>;
+  staff<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GqlResponse<T>>;
   stop(): Promise<void>;
 }
 
 export interface GqlError {
   message: string;
   path?: (string | number)[];
-  extensions?: { code?: string; issues?: { path: (string | number)[]; message: string }[]; [k: string]: unknown };
+  extensions?: {
+    code?: string;
+    issues?: { path: (string | number)[]; message: string }[];
+    [k: string]: unknown;
+  };
 }
 
 export interface GqlResponse<T> {
@@ -39,7 +50,11 @@ export async function postGraphQL<T>(
 ): Promise<GqlResponse<T>> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { data?: T; errors?: GqlError[] };
@@ -47,7 +62,10 @@ export async function postGraphQL<T>(
 }
 
 /** Starts the real app on a free port against a fresh database in the run's PostgreSQL. */
-export async function startTestApp(env: Env = {}, opts: { database?: string; dataDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Env = {},
+  opts: { database?: string; dataDir?: string } = {},
+): Promise<TestApp> {
   const db = opts.database ? null : await createTestDatabase();
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'dossier-test-')));
   await chmod(dataDir, 0o755);

@@ -27,12 +27,15 @@ export const externalMetrics: readonly string[] = ['up', 'probe_success'];
 
 /** Replaces `$name`, `${name}` and `[[name]]` with the sample values; an unknown variable throws. */
 export function substituteVariables(expr: string): string {
-  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g, (match, a?: string, b?: string, c?: string) => {
-    const name = a ?? b ?? c ?? '';
-    const value = dashboardSamples[name];
-    if (value === undefined) throw new Error(`unknown dashboard variable ${match} in: ${expr}`);
-    return value;
-  });
+  return expr.replace(
+    /\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g,
+    (match, a?: string, b?: string, c?: string) => {
+      const name = a ?? b ?? c ?? '';
+      const value = dashboardSamples[name];
+      if (value === undefined) throw new Error(`unknown dashboard variable ${match} in: ${expr}`);
+      return value;
+    },
+  );
 }
 
 interface RuleFile {
@@ -92,7 +95,9 @@ function variableExpressions(file: string, dashboard: Dashboard): PromExpression
       const query = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
       const inner = /^\s*(?:label_values\((.+),\s*\w+\s*\)|query_result\((.+)\))\s*$/s.exec(query);
       const expr = inner?.[1] ?? inner?.[2];
-      return expr ? [{ source: `dashboards/${file}#variable ${v.name}`, expr: substituteVariables(expr) }] : [];
+      return expr
+        ? [{ source: `dashboards/${file}#variable ${v.name}`, expr: substituteVariables(expr) }]
+        : [];
     });
 }
 

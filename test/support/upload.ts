@@ -21,7 +21,13 @@ export async function multipart<T = Record<string, unknown>>(
   form.append('operations', JSON.stringify({ query, variables }));
   form.append('map', JSON.stringify(Object.fromEntries(files.map((f, i) => [String(i), [f.path]]))));
   files.forEach((f, i) => {
-    form.append(String(i), new Blob([typeof f.content === 'string' ? f.content : new Uint8Array(f.content)], { type: f.type ?? 'application/octet-stream' }), f.name);
+    form.append(
+      String(i),
+      new Blob([typeof f.content === 'string' ? f.content : new Uint8Array(f.content)], {
+        type: f.type ?? 'application/octet-stream',
+      }),
+      f.name,
+    );
   });
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.csrf !== false) headers['apollo-require-preflight'] = 'true';

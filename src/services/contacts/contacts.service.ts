@@ -5,10 +5,10 @@ import { AppError } from '../../errors.ts';
 import { isUuid } from '../documents/documents.service.ts';
 import type { IncomingFile, StoredFile, UploadService } from '../documents/uploads.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
+import { QUEUES } from '../jobs/queues.ts';
 import type { RateLimits } from '../limits/rate-limit.service.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ContactInput } from './contact-input.ts';
-import { QUEUES } from '../jobs/queues.ts';
 
 export interface SubmitRequest {
   input: ContactInput;
@@ -31,7 +31,17 @@ interface Deps {
 
 const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
   createHash('sha256')
-    .update(JSON.stringify([input.name, input.email, input.company ?? null, input.service ?? null, input.message, input.source ?? 'website', files.length]))
+    .update(
+      JSON.stringify([
+        input.name,
+        input.email,
+        input.company ?? null,
+        input.service ?? null,
+        input.message,
+        input.source ?? 'website',
+        files.length,
+      ]),
+    )
     .digest('hex');
 
 export function createContactService(deps: Deps) {
@@ -43,7 +53,11 @@ export function createContactService(deps: Deps) {
     if (existing.inputHash !== hash) {
       throw new AppError('CONFLICT', 'This idempotencyKey was already used with a different submission');
     }
-    const documents = await em.find(DocumentEntity, { contact: existing.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const documents = await em.find(
+      DocumentEntity,
+      { contact: existing.id },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
     return { contact: existing, documents };
   }
 

@@ -20,8 +20,14 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
   const { uploads, jobs } = deps;
   return {
     /** Stores a staff upload, inserts its row and queues its extraction, all or nothing. */
-    async upload(em: EntityManager, req: { file: IncomingFile; contactId: string | null; documentType: string | null }): Promise<Document> {
-      if (req.contactId && !(isUuid(req.contactId) && (await em.count(ContactEntity, { id: req.contactId })))) {
+    async upload(
+      em: EntityManager,
+      req: { file: IncomingFile; contactId: string | null; documentType: string | null },
+    ): Promise<Document> {
+      if (
+        req.contactId &&
+        !(isUuid(req.contactId) && (await em.count(ContactEntity, { id: req.contactId })))
+      ) {
         await uploads.discard([req.file]);
         throw new AppError('NOT_FOUND', 'No contact with this id', { argument: 'contactId' });
       }

@@ -69,31 +69,51 @@ class Inspector extends Transform {
   private async decide() {
     const head = Buffer.concat(this.head);
     this.type = await sniffType(head.subarray(0, SNIFF_BYTES), this.filename);
-    if (!this.type) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${this.filename}: only PDF, plain text, Markdown and DOCX files are accepted`);
+    if (!this.type)
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${this.filename}: only PDF, plain text, Markdown and DOCX files are accepted`,
+      );
     this.head = [];
     this.push(head);
   }
 }
 
-const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', `A file is larger than the limit of ${max} bytes`, { maxBytes: max });
+const tooLarge = (max: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `A file is larger than the limit of ${max} bytes`, { maxBytes: max });
 
 function mapUploadError(err: unknown, max: number): unknown {
-  const code = (err as { code?: string } | null)?.code;
-  if (code === 'FILE_TOO_LARGE') return tooLarge(max);
-  if (code === 'TOO_MANY_FILES') return badInput('Too many files', [{ path: ['attachments'], message: 'too many files' }]);
+  const { code, status } = (err ?? {}) as { code?: string; status?: number };
+  if (code === 'FILE_TOO_LARGE' || status === 413) return tooLarge(max);
+  if (code === 'TOO_MANY_FILES')
+    return badInput('Too many files', [{ path: ['attachments'], message: 'too many files' }]);
   return err;
 }
 
-export function createUploadService(deps: { store: ObjectStore; metrics: Metrics; maxBytes: number; maxFiles: number }) {
+export function createUploadService(deps: {
+  store: ObjectStore;
+  metrics: Metrics;
+  maxBytes: number;
+  maxFiles: number;
+}) {
   const { store, metrics, maxBytes, maxFiles } = deps;
 
-  async function storeOne(file: IncomingFile, owner: string, documentType: string | null): Promise<StoredFile> {
+  async function storeOne(
+    file: IncomingFile,
+    owner: string,
+    documentType: string | null,
+  ): Promise<StoredFile> {
     const upload = await file;
     const filename = safeFilename(upload.filename);
     const id = randomUUID();
     const storageKey = `documents/${owner}/${id}/${filename}`;
     const inspector = new Inspector(filename, maxBytes);
-    const source = upload.createReadStream();
+    let source: ReturnType<FileUpload['createReadStream']>;
+    try {
+      source = upload.createReadStream();
+    } catch (err) {
+      throw mapUploadError(err, maxBytes);
+    }
     source.once('error', (e) => inspector.destroy(mapUploadError(e, maxBytes) as Error));
     source.pipe(inspector);
     try {
@@ -122,12 +142,23 @@ export function createUploadService(deps: { store: ObjectStore; metrics: Metrics
 
   /** Releases the temp files of uploads that will not be stored. */
   async function discard(files: IncomingFile[]) {
-    await Promise.all(files.map((f) => f.then((u) => u.capacitor?.release?.(), () => undefined)));
+    await Promise.all(
+      files.map((f) =>
+        f.then(
+          (u) => u.capacitor?.release?.(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   return {
     /** Streams every file to storage; on any failure nothing stays stored. */
-    async store(files: IncomingFile[], owner: string, documentType: string | null = null): Promise<StoredFile[]> {
+    async store(
+      files: IncomingFile[],
+      owner: string,
+      documentType: string | null = null,
+    ): Promise<StoredFile[]> {
       if (files.length > maxFiles) {
         await discard(files);
         throw badInput('Too many files', [{ path: ['attachments'], message: `at most ${maxFiles} files` }]);
@@ -138,7 +169,10 @@ export function createUploadService(deps: { store: ObjectStore; metrics: Metrics
         return stored;
       } catch (err) {
         const code = (err as AppError).code;
-        metrics.uploadsRefused.inc({ reason: code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : code === 'UNSUPPORTED_MEDIA_TYPE' ? 'type' : 'error' });
+        metrics.uploadsRefused.inc({
+          reason:
+            code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : code === 'UNSUPPORTED_MEDIA_TYPE' ? 'type' : 'error',
+        });
         await removeStored(stored);
         await discard(files);
         throw err;

@@ -1,7 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, filter, pipe, Repeater } from 'graphql-yoga';
-import type { Metrics } from '../metrics/metrics.ts';
 import { Redis } from 'ioredis';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface DocumentProcessedEvent {
   documentId: string;
@@ -13,7 +13,9 @@ export interface DocumentProcessedEvent {
 export function createEvents(redisUrl: string | null, metrics: Metrics) {
   const clients = redisUrl ? [new Redis(redisUrl), new Redis(redisUrl)] : [];
   const pubsub = createPubSub<{ documentProcessed: [DocumentProcessedEvent] }>(
-    clients.length === 2 ? { eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) } : {},
+    clients.length === 2
+      ? { eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) }
+      : {},
   );
   return {
     pubsub,
@@ -22,8 +24,10 @@ export function createEvents(redisUrl: string | null, metrics: Metrics) {
     documentProcessed(match: { contactId: string | null; documentId: string | null }, transport: string) {
       const source = pipe(
         pubsub.subscribe('documentProcessed'),
-        filter((e: DocumentProcessedEvent) =>
-          (!match.contactId || e.contactId === match.contactId) && (!match.documentId || e.documentId === match.documentId),
+        filter(
+          (e: DocumentProcessedEvent) =>
+            (!match.contactId || e.contactId === match.contactId) &&
+            (!match.documentId || e.documentId === match.documentId),
         ),
       );
       return new Repeater<DocumentProcessedEvent>(async (push, stop) => {
@@ -31,7 +35,11 @@ export function createEvents(redisUrl: string | null, metrics: Metrics) {
         const iterator = source[Symbol.asyncIterator]();
         stop.then(() => iterator.return?.());
         try {
-          for (let next = await Promise.race([iterator.next(), stop]); next && !next.done; next = await Promise.race([iterator.next(), stop])) {
+          for (
+            let next = await Promise.race([iterator.next(), stop]);
+            next && !next.done;
+            next = await Promise.race([iterator.next(), stop])
+          ) {
             await push(next.value);
           }
         } finally {

@@ -31,7 +31,12 @@ export interface QueueStats {
 export interface JobQueue {
   start(specs: QueueSpec[]): Promise<void>;
   /** Enqueues within `em`'s open transaction when there is one, so the job exists iff the rows do. */
-  enqueue(em: EntityManager | null, queue: string, data: object, opts?: { singletonKey?: string; startAfterSeconds?: number }): Promise<void>;
+  enqueue(
+    em: EntityManager | null,
+    queue: string,
+    data: object,
+    opts?: { singletonKey?: string; startAfterSeconds?: number },
+  ): Promise<void>;
   work<T>(queue: string, concurrency: number, handler: JobHandler<T>): Promise<void>;
   schedule(queue: string, cron: string): Promise<void>;
   stats(queues: string[]): Promise<QueueStats[]>;
@@ -72,10 +77,15 @@ export function createJobQueue(connectionString: string, log: Logger): JobQueue 
           retryDelay: s.retryDelaySeconds,
           retryBackoff: true,
           expireInSeconds: s.expireInSeconds,
-          deadLetter: s.deadLetter,
+          ...(s.deadLetter ? { deadLetter: s.deadLetter } : {}),
         };
         if (s.deadLetter && !(await boss.getQueue(s.deadLetter))) {
-          await boss.createQueue(s.deadLetter, { name: s.deadLetter, retryLimit: 5, retryDelay: 5, retryBackoff: true });
+          await boss.createQueue(s.deadLetter, {
+            name: s.deadLetter,
+            retryLimit: 5,
+            retryDelay: 5,
+            retryBackoff: true,
+          });
         }
         if (await boss.getQueue(s.name)) await boss.updateQueue(s.name, options);
         else await boss.createQueue(s.name, options);
@@ -91,10 +101,19 @@ export function createJobQueue(connectionString: string, log: Logger): JobQueue 
     },
     async work<T>(queue: string, concurrency: number, handler: JobHandler<T>) {
       for (let i = 0; i < concurrency; i++) {
-        await boss.work<T>(queue, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-          if (!job) return;
-          return handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
-        });
+        await boss.work<T>(
+          queue,
+          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 },
+          async ([job]) => {
+            if (!job) return;
+            return handler({
+              id: job.id,
+              data: job.data,
+              retryCount: job.retryCount,
+              retryLimit: job.retryLimit,
+            });
+          },
+        );
       }
     },
     async schedule(queue, cron) {
@@ -108,8 +127,14 @@ export function createJobQueue(connectionString: string, log: Logger): JobQueue 
            from pgboss.job where name = any($1) and state in ('created', 'retry') group by name`,
         [queues],
       );
-      const byName = new Map((rows as { name: string; depth: number; age: number }[]).map((r) => [r.name, r]));
-      return queues.map((q) => ({ queue: q, depth: byName.get(q)?.depth ?? 0, oldestAgeSeconds: byName.get(q)?.age ?? 0 }));
+      const byName = new Map(
+        (rows as { name: string; depth: number; age: number }[]).map((r) => [r.name, r]),
+      );
+      return queues.map((q) => ({
+        queue: q,
+        depth: byName.get(q)?.depth ?? 0,
+        oldestAgeSeconds: byName.get(q)?.age ?? 0,
+      }));
     },
     async stop() {
       if (started) await boss.stop({ graceful: true, timeout: 10_000, wait: true });

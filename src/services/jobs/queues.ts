@@ -10,9 +10,21 @@ export const QUEUES = {
 } as const;
 
 export const queueSpecs: QueueSpec[] = [
-  { name: QUEUES.extract, retryLimit: 3, retryDelaySeconds: 2, expireInSeconds: 120, deadLetter: QUEUES.extractFailed },
+  {
+    name: QUEUES.extract,
+    retryLimit: 3,
+    retryDelaySeconds: 2,
+    expireInSeconds: 120,
+    deadLetter: QUEUES.extractFailed,
+  },
   // Indexing waits out an engine outage: many tries, backing off.
   { name: QUEUES.index, retryLimit: 50, retryDelaySeconds: 2, expireInSeconds: 120 },
-  { name: QUEUES.notify, retryLimit: 8, retryDelaySeconds: 5, expireInSeconds: 180, deadLetter: QUEUES.notifyFailed },
+  {
+    name: QUEUES.notify,
+    retryLimit: 8,
+    retryDelaySeconds: 5,
+    expireInSeconds: 180,
+    deadLetter: QUEUES.notifyFailed,
+  },
   { name: QUEUES.repairIndex, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 600 },
 ];

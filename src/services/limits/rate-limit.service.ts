@@ -11,7 +11,11 @@ export function createRateLimits(
   opts: { perClientPerMinute: number; globalPerMinute: number },
   metrics: Metrics,
 ): RateLimits {
-  const perClient = new RateLimiterMemory({ keyPrefix: 'client', points: opts.perClientPerMinute, duration: 60 });
+  const perClient = new RateLimiterMemory({
+    keyPrefix: 'client',
+    points: opts.perClientPerMinute,
+    duration: 60,
+  });
   const global = new RateLimiterMemory({ keyPrefix: 'global', points: opts.globalPerMinute, duration: 60 });
   const spend = async (limiter: RateLimiterMemory, key: string, scope: 'client' | 'global') => {
     try {

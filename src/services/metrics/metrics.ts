@@ -13,8 +13,17 @@ export function createMetrics() {
       labelNames: ['operationName', 'operationType', 'code'] as const,
       registers,
     }),
-    contacts: new Counter({ name: 'dossier_contacts_total', help: 'Contacts stored', labelNames: ['source'] as const, registers }),
-    honeypot: new Counter({ name: 'dossier_honeypot_total', help: 'Submissions discarded by the honeypot', registers }),
+    contacts: new Counter({
+      name: 'dossier_contacts_total',
+      help: 'Contacts stored',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    honeypot: new Counter({
+      name: 'dossier_honeypot_total',
+      help: 'Submissions discarded by the honeypot',
+      registers,
+    }),
     rateLimited: new Counter({
       name: 'dossier_rate_limited_total',
       help: 'Submissions refused by a rate limit',
@@ -67,19 +76,32 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
-    searchZeroHits: new Counter({ name: 'dossier_search_zero_hits_total', help: 'Searches with no hit', registers }),
+    searchZeroHits: new Counter({
+      name: 'dossier_search_zero_hits_total',
+      help: 'Searches with no hit',
+      registers,
+    }),
     searchStaleHits: new Counter({
       name: 'dossier_search_stale_hits_dropped_total',
       help: 'Hits dropped because their document is gone',
       registers,
     }),
-    searchEngineUp: new Gauge({ name: 'dossier_search_engine_up', help: '1 when the search engine answers', registers }),
+    searchEngineUp: new Gauge({
+      name: 'dossier_search_engine_up',
+      help: '1 when the search engine answers',
+      registers,
+    }),
     indexDrift: new Gauge({
       name: 'dossier_index_drift_documents',
       help: 'Documents missing from or stale in the search index at the last check',
       registers,
     }),
-    emailsSent: new Counter({ name: 'dossier_emails_sent_total', help: 'Emails sent', labelNames: ['kind'] as const, registers }),
+    emailsSent: new Counter({
+      name: 'dossier_emails_sent_total',
+      help: 'Emails sent',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     emailsFailed: new Counter({
       name: 'dossier_emails_failed_total',
       help: 'Email attempts that failed',

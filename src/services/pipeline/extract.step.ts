@@ -23,7 +23,16 @@ export interface StepDeps {
 export type StepOutcome = 'done' | 'skipped' | 'failed';
 
 /** Marks the document final, queues its indexing in the same transaction, then tells subscribers. */
-async function finish(deps: StepDeps, id: string, patch: Partial<{ status: 'COMPLETED' | 'FAILED'; error: string | null; text: string | null; insights: unknown }>) {
+async function finish(
+  deps: StepDeps,
+  id: string,
+  patch: Partial<{
+    status: 'COMPLETED' | 'FAILED';
+    error: string | null;
+    text: string | null;
+    insights: unknown;
+  }>,
+) {
   const em = deps.orm.em.fork();
   const doc = await em.transactional(async (tx) => {
     const d = await tx.findOneOrFail(DocumentEntity, { id });
@@ -33,7 +42,11 @@ async function finish(deps: StepDeps, id: string, patch: Partial<{ status: 'COMP
     return d;
   });
   deps.metrics.documentsProcessed.inc({ status: doc.status });
-  await deps.events.publishDocumentProcessed({ documentId: id, contactId: doc.contact?.id ?? null, status: doc.status as 'COMPLETED' | 'FAILED' });
+  await deps.events.publishDocumentProcessed({
+    documentId: id,
+    contactId: doc.contact?.id ?? null,
+    status: doc.status as 'COMPLETED' | 'FAILED',
+  });
 }
 
 /**
@@ -51,7 +64,10 @@ export async function extractStep(deps: StepDeps, documentId: string): Promise<S
   const started = performance.now();
   const bytes = await buffer(await deps.store.get(doc.storageKey));
   try {
-    const { extracted, insights } = await deps.pool.extract(new Uint8Array(bytes), doc.contentType as ExtractableType);
+    const { extracted, insights } = await deps.pool.extract(
+      new Uint8Array(bytes),
+      doc.contentType as ExtractableType,
+    );
     deps.metrics.extractionDuration.observe({ type: doc.contentType }, (performance.now() - started) / 1000);
     await finish(deps, documentId, { status: 'COMPLETED', error: null, text: extracted.text, insights });
     return 'done';
@@ -64,7 +80,11 @@ export async function extractStep(deps: StepDeps, documentId: string): Promise<S
 }
 
 /** Dead-letter step: the queue gave up on a document; record why, so it never stays PROCESSING. */
-export async function extractGaveUpStep(deps: StepDeps, documentId: string, reason: string): Promise<StepOutcome> {
+export async function extractGaveUpStep(
+  deps: StepDeps,
+  documentId: string,
+  reason: string,
+): Promise<StepOutcome> {
   const doc = await deps.orm.em.fork().findOne(DocumentEntity, { id: documentId });
   if (!doc || doc.status === 'COMPLETED' || doc.status === 'FAILED') return 'skipped';
   deps.metrics.extractionFailures.inc({ reason: 'retries_exhausted' });

@@ -1,10 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ContactEntity, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
-import { renderContactAcknowledgement, renderContactNotification } from '../mail/contact-notification.ts';
-import { MailError, type Mailer } from '../mail/mailer.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
+import { renderContactAcknowledgement, renderContactNotification } from '../mail/contact-notification.ts';
+import { MailError, type Mailer } from '../mail/mailer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { StepOutcome } from './extract.step.ts';
 
@@ -26,12 +26,22 @@ const RECHECK_SECONDS = 5;
 export async function notifyStep(deps: NotifyDeps, contactId: string): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
   const contact = await em.findOne(ContactEntity, { id: contactId });
-  if (!contact || contact.notificationStatus === 'SENT' || contact.notificationStatus === 'FAILED') return 'skipped';
-  const documents = await em.find(DocumentEntity, { contact: contactId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  if (!contact || contact.notificationStatus === 'SENT' || contact.notificationStatus === 'FAILED')
+    return 'skipped';
+  const documents = await em.find(
+    DocumentEntity,
+    { contact: contactId },
+    { orderBy: { createdAt: 'asc', id: 'asc' } },
+  );
   const pending = documents.some((d) => d.status === 'PENDING' || d.status === 'PROCESSING');
   const waited = (Date.now() - contact.createdAt.getTime()) / 1000;
   if (pending && waited < deps.mail.waitSeconds) {
-    await deps.jobs.enqueue(null, QUEUES.notify, { contactId }, { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(deps.mail.waitSeconds - waited)) });
+    await deps.jobs.enqueue(
+      null,
+      QUEUES.notify,
+      { contactId },
+      { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(deps.mail.waitSeconds - waited)) },
+    );
     return 'skipped';
   }
   const mail = renderContactNotification({
@@ -58,7 +68,12 @@ export async function notifyStep(deps: NotifyDeps, contactId: string): Promise<S
   contact.notificationAttempts += 1;
   try {
     const sent = await deps.mailer.send(mail);
-    Object.assign(contact, { notificationStatus: 'SENT', notificationSentAt: new Date(), notificationMessageId: sent.messageId, notificationLastError: null });
+    Object.assign(contact, {
+      notificationStatus: 'SENT',
+      notificationSentAt: new Date(),
+      notificationMessageId: sent.messageId,
+      notificationLastError: null,
+    });
     await em.flush();
     deps.metrics.emailsSent.inc({ kind: 'notification' });
   } catch (err) {
@@ -76,13 +91,21 @@ export async function notifyStep(deps: NotifyDeps, contactId: string): Promise<S
 
 /** Best effort: the owner's email is what must not be lost; a failed thank-you is counted and logged. */
 async function acknowledge(deps: NotifyDeps, contact: { id: string; email: string }) {
-  const ack = renderContactAcknowledgement({ from: deps.mail.from, replyTo: deps.mail.to[0], siteName: 'Dossier', contact });
+  const ack = renderContactAcknowledgement({
+    from: deps.mail.from,
+    replyTo: deps.mail.to[0],
+    siteName: 'Dossier',
+    contact,
+  });
   if (!ack) return;
   try {
     await deps.mailer.send(ack);
     deps.metrics.emailsSent.inc({ kind: 'acknowledgement' });
   } catch (err) {
-    deps.metrics.emailsFailed.inc({ kind: 'acknowledgement', permanent: String(err instanceof MailError && !err.retryable) });
+    deps.metrics.emailsFailed.inc({
+      kind: 'acknowledgement',
+      permanent: String(err instanceof MailError && !err.retryable),
+    });
     deps.log.warn({ err, contactId: contact.id }, 'acknowledgement not sent');
   }
 }

@@ -1,10 +1,10 @@
 import { DocumentEntity } from '../../entities/index.ts';
 import type { JobInfo, JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
+import type { IndexRepair } from '../search/index-repair.ts';
 import type { SearchService } from '../search/search.service.ts';
 import { extractGaveUpStep, extractStep, type StepDeps } from './extract.step.ts';
 import { type NotifyDeps, notifyGaveUpStep, notifyStep } from './notify.step.ts';
-import type { IndexRepair } from '../search/index-repair.ts';
 
 type Deps = StepDeps & NotifyDeps & { search: SearchService; jobs: JobQueue; repair: IndexRepair };
 
@@ -22,10 +22,19 @@ export function createPipeline(deps: Deps) {
         try {
           return await extractStep(deps, job.data.documentId);
         } catch (err) {
-          log.warn({ err, documentId: job.data.documentId, retry: job.retryCount }, 'extraction attempt failed');
+          log.warn(
+            { err, documentId: job.data.documentId, retry: job.retryCount },
+            'extraction attempt failed',
+          );
           if (isLastTry(job)) {
             // Keep the last reason for the dead-letter step to report.
-            await deps.orm.em.fork().nativeUpdate(DocumentEntity, { id: job.data.documentId }, { error: String((err as Error).message ?? err) });
+            await deps.orm.em
+              .fork()
+              .nativeUpdate(
+                DocumentEntity,
+                { id: job.data.documentId },
+                { error: String((err as Error).message ?? err) },
+              );
           }
           throw err;
         }
@@ -34,9 +43,13 @@ export function createPipeline(deps: Deps) {
         const doc = await deps.orm.em.fork().findOne(DocumentEntity, { id: job.data.documentId });
         return extractGaveUpStep(deps, job.data.documentId, doc?.error ?? 'unknown error');
       });
-      await jobs.work<{ documentId: string }>(QUEUES.index, 1, (job) => deps.search.indexDocument(job.data.documentId));
+      await jobs.work<{ documentId: string }>(QUEUES.index, 1, (job) =>
+        deps.search.indexDocument(job.data.documentId),
+      );
       await jobs.work<{ contactId: string }>(QUEUES.notify, 1, (job) => notifyStep(deps, job.data.contactId));
-      await jobs.work<{ contactId: string }>(QUEUES.notifyFailed, 1, (job) => notifyGaveUpStep(deps, job.data.contactId));
+      await jobs.work<{ contactId: string }>(QUEUES.notifyFailed, 1, (job) =>
+        notifyGaveUpStep(deps, job.data.contactId),
+      );
       await jobs.work(QUEUES.repairIndex, 1, () => deps.repair.repair());
       await jobs.schedule(QUEUES.repairIndex, '*/15 * * * *');
     },

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { SearchEngine } from './search-engine.ts';
 import { toSearchDocument } from './search.service.ts';
+import type { SearchEngine } from './search-engine.ts';
 
 export interface Drift {
   /** Completed documents the engine does not have. */
@@ -16,7 +16,12 @@ export interface Drift {
 const BATCH = 200;
 
 /** Compares the engine with PostgreSQL (the source of truth) and mends the difference. */
-export function createIndexRepair(deps: { orm: MikroORM; engine: SearchEngine; metrics: Metrics; log: Logger }) {
+export function createIndexRepair(deps: {
+  orm: MikroORM;
+  engine: SearchEngine;
+  metrics: Metrics;
+  log: Logger;
+}) {
   const { orm, engine, metrics, log } = deps;
 
   async function drift(): Promise<Drift> {
@@ -60,7 +65,11 @@ export function createIndexRepair(deps: { orm: MikroORM; engine: SearchEngine; m
       await indexIds([...found.missing, ...found.stale]);
       if (found.orphaned.length) await engine.remove(found.orphaned);
       const total = found.missing.length + found.stale.length + found.orphaned.length;
-      if (total) log.info({ ...Object.fromEntries(Object.entries(found).map(([k, v]) => [k, v.length])) }, 'search index repaired');
+      if (total)
+        log.info(
+          { ...Object.fromEntries(Object.entries(found).map(([k, v]) => [k, v.length])) },
+          'search index repaired',
+        );
       metrics.indexDrift.set(0);
       return found;
     },

@@ -22,8 +22,10 @@ function validate(args: SearchArgs) {
   const issues: { path: string[]; message: string }[] = [];
   if (!args.query.trim()) issues.push({ path: ['query'], message: 'must not be empty' });
   if (args.query.length > 1000) issues.push({ path: ['query'], message: 'must be at most 1000 characters' });
-  if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > 100) issues.push({ path: ['limit'], message: 'must be between 1 and 100' });
-  if (!Number.isInteger(args.offset) || args.offset < 0) issues.push({ path: ['offset'], message: 'must be 0 or more' });
+  if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > 100)
+    issues.push({ path: ['limit'], message: 'must be between 1 and 100' });
+  if (!Number.isInteger(args.offset) || args.offset < 0)
+    issues.push({ path: ['offset'], message: 'must be 0 or more' });
   const { createdAfter, createdBefore } = args.filter;
   if (createdAfter && createdBefore && createdAfter > createdBefore) {
     issues.push({ path: ['filter', 'createdBefore'], message: 'must not be before createdAfter' });

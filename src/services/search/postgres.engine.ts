@@ -1,0 +1,481 @@
+import type pg from 'pg';
+import { badInput, UnavailableError } from '../../errors.ts';
+import {
+  cleanKeyword,
+  cleanText,
+  indexWords,
+  KEYWORD_SEPARATOR,
+  parseQuery,
+  type QueryTerm,
+  restore,
+} from './postgres-query.ts';
+import type {
+  SearchDocument,
+  SearchEngine,
+  SearchFilter,
+  SearchHighlight,
+  SearchHit,
+  SearchQuery,
+  SearchResult,
+} from './search-engine.ts';
+
+export interface PostgresEngineOptions {
+  /**
+   * Matches considered per query (the newest first, per tier of matched words) and so the most a
+   * query can page through; totalHits is exact up to it, then capped at it. 1000 by default, like
+   * Meilisearch's maxTotalHits.
+   */
+  maxHits?: number;
+  /**
+   * Per tier, matches read from the table at most (in table order, oldest rows first as a rule);
+   * the newest maxHits of them are the tier's candidates. 10,000 by default: exact for any term
+   * found in fewer documents, a bounded cost for the commonest words.
+   */
+  scanLimit?: number;
+  /** Per tier, how many of the newest matches are ranked by relevance; 300 by default. */
+  rankDepth?: number;
+  /** Documents per INSERT statement; 500 by default. */
+  batchSize?: number;
+  /** INSERT statements in flight at once in index(); 2 by default. */
+  concurrency?: number;
+}
+
+const dependency = 'search engine';
+/** ts_headline parses the whole text it gets: it reads at most this much of a document. */
+const HEADLINE_CHARS = 100_000;
+const MAX_BATCH_CHARS = 16_000_000;
+const MAX_KNOWN_WORDS = 500_000;
+const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TEXT_HEADLINE = `StartSel=<em>, StopSel=</em>, MaxWords=30, MinWords=15, ShortWord=3, MaxFragments=1`;
+const NAME_HEADLINE = `StartSel=<em>, StopSel=</em>, HighlightAll=true`;
+/**
+ * `<prefix>_hl`: ts_headline over the escaped source split like the index (so `3.14` or `e-mail`
+ * highlight as they match); `<prefix>_src`: the escaped source under that headline, to restore the
+ * split characters from. Everything but the marks is escaped before ts_headline ever sees it.
+ */
+const headline = (p: string, source: string, options: string, tsquery: string) => ({
+  // OFFSET 0 keeps each step a subquery, so that every expression is computed once.
+  from: `cross join lateral (select ${esc(source)} as e offset 0) ${p}0
+    cross join lateral (select translate(${p}0.e, '.-/\\@', '     ') as t offset 0) ${p}1
+    cross join lateral (select ts_headline('english', ${p}1.t, ${tsquery}::tsquery, '${options}') as hl offset 0) ${p}2
+    cross join lateral (select replace(replace(${p}2.hl, '<em>', ''), '</em>', '') as bare offset 0) ${p}3`,
+  select: `${p}2.hl as ${p}_hl, substr(${p}0.e, nullif(strpos(${p}1.t, ${p}3.bare), 0), length(${p}3.bare)) as ${p}_src`,
+});
+/** HTML-escapes in SQL exactly as escapeHtml() does, so that ts_headline only ever adds markup. */
+const esc = (sql: string) =>
+  `replace(replace(replace(replace(replace(${sql}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
+
+// SQLSTATE classes and codes meaning the server is gone or refusing work, and socket-level failures.
+const unavailableCodes = new Set([
+  '57014',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '53400',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const unavailableMessages =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable|pool after calling end/i;
+
+function mapError(error: unknown): unknown {
+  if (error instanceof UnavailableError) return error;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : '';
+  if (
+    (typeof code === 'string' && (code.startsWith('08') || unavailableCodes.has(code))) ||
+    unavailableMessages.test(message)
+  ) {
+    return new UnavailableError(dependency, error);
+  }
+  return error;
+}
+
+const UPSERT = `
+  insert into search_documents (id, filename, "text", keywords, contact_id, contact_name, document_type, status, language, created_at, version)
+  select id, filename, "text", string_to_array(keywords, chr(31)), contact_id, contact_name, document_type, status, language, created_at, version
+  from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[])
+    as t(id, filename, "text", keywords, contact_id, contact_name, document_type, status, language, created_at, version)
+  on conflict (id) do update set
+    filename = excluded.filename, "text" = excluded."text", keywords = excluded.keywords,
+    contact_id = excluded.contact_id, contact_name = excluded.contact_name, document_type = excluded.document_type,
+    status = excluded.status, language = excluded.language, created_at = excluded.created_at, version = excluded.version
+  -- Re-indexing an unchanged document rewrites nothing (and leaves the GIN index alone).
+  where (search_documents.filename, search_documents."text", search_documents.keywords, search_documents.contact_id,
+         search_documents.contact_name, search_documents.document_type, search_documents.status, search_documents.language,
+         search_documents.created_at, search_documents.version)
+    is distinct from (excluded.filename, excluded."text", excluded.keywords, excluded.contact_id, excluded.contact_name,
+         excluded.document_type, excluded.status, excluded.language, excluded.created_at, excluded.version)`;
+
+// Sorted input: concurrent batches take the same words' locks in the same order.
+const ADD_WORDS = `
+  insert into search_words (word, lexeme)
+  select w, (ts_lexize('english_stem', w))[1] from unnest($1::text[]) as w
+  where not exists (select 1 from search_words s where s.word = w)
+  on conflict (word) do nothing`;
+
+/**
+ * Each term's tsquery (empty for stop words); a word matching no indexed word nor its stem is
+ * replaced by the most similar indexed word (pg_trgm, similarity >= pg_trgm.similarity_threshold,
+ * 0.3 by default), preferring the same first letter and a close length.
+ */
+const TERMS = `
+  select x.i::int as i, coalesce(f.q, phraseto_tsquery('english', x.t)::text) as q, f.word as fix
+  from unnest($1::text[], $2::boolean[]) with ordinality as x(t, correctable, i)
+  left join lateral (
+    select w.word, phraseto_tsquery('english', w.word)::text as q
+    from search_words w
+    where x.correctable
+      and ts_lexize('english_stem', x.t) <> '{}'
+      and not exists (select 1 from search_words s where s.word = x.t)
+      and not exists (select 1 from search_words s where s.lexeme = (ts_lexize('english_stem', x.t))[1])
+      and w.word % x.t
+    order by similarity(w.word, x.t) + case when left(w.word, 1) = left(x.t, 1) then 0.1 else 0 end
+      - 0.02 * abs(length(w.word) - length(x.t)) desc, w.word
+    limit 1
+  ) f on true
+  order by x.i`;
+
+type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+
+/**
+ * Per search transaction. The planner prices `tsv @@ query` on a row as cheap, but it means reading
+ * the out-of-line tsvector: a sequential scan (or a created_at index walk) testing every row loses
+ * to the GIN bitmap by far for all but tiny tables, so those plans are off for ranked searches.
+ */
+const SEARCH_SETTINGS =
+  'begin; set local enable_seqscan = off; set local enable_indexscan = off; set local max_parallel_workers_per_gather = 0; set local statement_timeout = 15000';
+
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The filter as SQL clauses over alias `d`, values as parameters; null when nothing can match. */
+function filterSql(filter: SearchFilter, params: Params): string[] | null {
+  const parts: string[] = [];
+  const text = (value: string) => (value.includes('\0') ? null : params.add(value));
+  for (const [key, column] of [
+    ['documentType', 'document_type'],
+    ['status', 'status'],
+    ['language', 'language'],
+  ] as const) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    const p = text(value);
+    if (!p) return null;
+    parts.push(`d.${column} = ${p}`);
+  }
+  if (filter.contactId !== undefined) {
+    // Stored ids are uuids: any other value matches nothing (and must not become a cast error).
+    if (!uuidRe.test(filter.contactId)) return null;
+    parts.push(`d.contact_id = ${params.add(filter.contactId)}::uuid`);
+  }
+  const at = (d: Date, field: string) => {
+    if (!Number.isFinite(d.getTime()))
+      throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
+    return params.add(d.toISOString());
+  };
+  if (filter.createdAfter)
+    parts.push(`d.created_at >= ${at(filter.createdAfter, 'createdAfter')}::timestamptz`);
+  if (filter.createdBefore)
+    parts.push(`d.created_at < ${at(filter.createdBefore, 'createdBefore')}::timestamptz`);
+  return parts;
+}
+
+const and = (clauses: string[]) => clauses.map((c) => ` and ${c}`).join('');
+/**
+ * The same clauses out of the btree indexes' reach (`(x) is true` is no index condition): with a
+ * query, the GIN bitmap must drive the scan, since the planner would rather walk a filter's index
+ * and test each row's out-of-line tsvector, unaware how much reading it costs.
+ */
+const andUnindexed = (clauses: string[]) => clauses.map((c) => ` and (${c}) is true`).join('');
+
+/** Batches of at most `size` documents and about MAX_BATCH_CHARS characters of text. */
+function* batches(docs: SearchDocument[], size: number): Generator<SearchDocument[]> {
+  let current: SearchDocument[] = [];
+  let chars = 0;
+  for (const doc of docs) {
+    if (current.length >= size || (current.length > 0 && chars + doc.text.length > MAX_BATCH_CHARS)) {
+      yield current;
+      current = [];
+      chars = 0;
+    }
+    current.push(doc);
+    chars += doc.text.length;
+  }
+  if (current.length > 0) yield current;
+}
+
+function upsertParams(docs: SearchDocument[]): unknown[] {
+  return [
+    docs.map((d) => d.id),
+    docs.map((d) => cleanText(d.filename)),
+    docs.map((d) => cleanText(d.text)),
+    docs.map((d) => d.keywords.map(cleanKeyword).join(KEYWORD_SEPARATOR)),
+    docs.map((d) => d.contactId),
+    docs.map((d) => (d.contactName === null ? null : cleanText(d.contactName))),
+    docs.map((d) => (d.documentType === null ? null : cleanText(d.documentType))),
+    docs.map((d) => d.status),
+    docs.map((d) => d.language),
+    docs.map((d) => d.createdAt.toISOString()),
+    docs.map((d) => String(Math.trunc(d.version))),
+  ];
+}
+
+/** `(a) & (b) & !(c)`: tsquery texts produced by PostgreSQL itself, so only joined here. */
+const all = (qs: string[], not: string[]) =>
+  [...qs.map((q) => `(${q})`), ...not.map((q) => `!(${q})`)].join(' & ');
+
+/**
+ * The default SearchEngine, on PostgreSQL full-text search over its own tables (see the search
+ * migration). Ranking follows Meilisearch's `last` matching strategy: a document must contain the
+ * first term; documents containing the first k terms rank above those containing fewer; within a
+ * tier ts_rank_cd (filename A, keywords and contact name B, text C) decides, then the newest.
+ * Per tier only the newest `maxHits` matches are ranked, which bounds the cost of common words.
+ */
+export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptions = {}): SearchEngine {
+  const maxHits = Math.max(1, Math.trunc(options.maxHits ?? 1000));
+  const rankDepth = Math.max(1, Math.trunc(options.rankDepth ?? 200));
+  const scanLimit = Math.max(maxHits, Math.trunc(options.scanLimit ?? 5_000));
+  const batchSize = Math.max(1, Math.trunc(options.batchSize ?? 500));
+  const concurrency = Math.max(1, Math.trunc(options.concurrency ?? 2));
+  /** Words known to be in search_words (never deleted), so that a batch sends only new ones. */
+  const knownWords = new Set<string>();
+
+  async function indexBatch(docs: SearchDocument[]) {
+    const words = indexWords(
+      [...docs.flatMap((d) => [d.filename, d.contactName ?? '', d.text, ...d.keywords])],
+      new Set(),
+    );
+    const fresh = [...words].filter((w) => !knownWords.has(w)).sort();
+    // Words first, in their own statement: a batch never holds document locks while waiting on words.
+    if (fresh.length > 0) {
+      await query(ADD_WORDS, [fresh]);
+      if (knownWords.size + fresh.length > MAX_KNOWN_WORDS) knownWords.clear();
+      for (const w of fresh) knownWords.add(w);
+    }
+    await query(UPSERT, upsertParams(docs));
+  }
+
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      throw mapError(error);
+    }
+  };
+
+  /** Runs `fn` in a transaction on one connection, with the planner settings searches need. */
+  async function searching<T>(fn: (run: Run) => Promise<T>): Promise<T> {
+    const client = await pool.connect().catch((error: unknown) => Promise.reject(mapError(error)));
+    let lost: Error | undefined;
+    const run: Run = async (text, values) => {
+      try {
+        return await client.query(text, values);
+      } catch (error) {
+        const mapped = mapError(error);
+        if (mapped instanceof UnavailableError) lost = mapped;
+        throw mapped;
+      }
+    };
+    try {
+      await run(SEARCH_SETTINGS);
+      const result = await fn(run);
+      await run('commit');
+      return result;
+    } catch (error) {
+      if (!lost) await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release(lost);
+    }
+  }
+
+  /** Each term's tsquery text after typo correction; terms without lexemes are dropped. */
+  async function resolve(run: Run, terms: QueryTerm[], negated: QueryTerm[]) {
+    const list = [...terms, ...negated];
+    if (list.length === 0) return { positive: [], negative: [] };
+    const { rows } = await run(TERMS, [list.map((t) => t.text), list.map((t) => t.correctable)]);
+    const qs = rows.map((r) => String(r.q));
+    return {
+      positive: qs.slice(0, terms.length).filter((q) => q !== ''),
+      negative: qs.slice(terms.length).filter((q) => q !== ''),
+    };
+  }
+
+  /** A query without words: the newest documents passing the filter (and not excluded). */
+  async function listNewest(
+    run: Run,
+    filters: string[],
+    params: Params,
+    negative: string[],
+    offset: number,
+    limit: number,
+  ) {
+    const any = negative.map((q) => `(${q})`).join(' | ');
+    const not = negative.length ? ` and not (d.tsv @@ ${params.add(any)}::tsquery)` : '';
+    // The newest first along the created_at index; the ranked path's settings would forbid that walk.
+    await run('set local enable_indexscan = on');
+    const sql = `
+      with hits as (
+        select d.id, d.created_at from search_documents d where true${and(filters)}${not}
+        order by d.created_at desc, d.id desc limit ${maxHits}
+      ), page as (
+        select id, created_at from hits order by created_at desc, id desc limit ${limit} offset ${offset}
+      )
+      select (select count(*) from hits)::int as total, p.id::text as id
+      from (select 1) one left join page p on true
+      order by p.created_at desc, p.id desc`;
+    const { rows } = await run(sql, params.values);
+    const hits: SearchHit[] = rows
+      .filter((r) => r.id !== null)
+      .map((r) => ({ id: String(r.id), score: null, highlights: [] }));
+    return { hits, totalHits: Number(rows[0]?.total ?? 0) };
+  }
+
+  /**
+   * Tier k holds the newest maxHits documents matching the first k terms (and no excluded one);
+   * a document counts in its highest tier. Only tiers reaching the requested page are ranked, and
+   * in each only the newest rankDepth documents: the rest of a tier follows them, newest first.
+   */
+  async function ranked(
+    run: Run,
+    filters: string[],
+    params: Params,
+    positive: string[],
+    negative: string[],
+    offset: number,
+    limit: number,
+  ) {
+    const tiers = positive
+      .map((_, k) => {
+        const tsq = params.add(all(positive.slice(0, k + 1), negative));
+        // The inner LIMIT stops the heap scan after scanLimit matches (in table order): a common word
+        // costs a bounded amount, and a rarer one gets exactly its newest maxHits matches.
+        return `(select id, created_at, tsv, ${k + 1} as tier from (
+            select d.id, d.created_at, d.tsv from search_documents d
+            where d.tsv @@ ${tsq}::tsquery${andUnindexed(filters)} limit ${scanLimit}
+          ) m order by created_at desc limit ${maxHits})`;
+      })
+      .reverse()
+      .join(' union all ');
+    const any = params.add(positive.map((q) => `(${q})`).join(' | '));
+    const text = headline('t', `left(d."text", ${HEADLINE_CHARS})`, TEXT_HEADLINE, any);
+    const name = headline('n', 'd.filename', NAME_HEADLINE, any);
+    const sql = `
+      with tiers as (${tiers}),
+      cands as (select distinct on (id) id, tier, created_at, tsv from tiers order by id, tier desc),
+      bounds as (
+        select (select count(*) from tiers where tier = 1)::int as total,
+          coalesce((select tier from cands order by tier desc offset ${offset + Math.max(limit, 1) - 1} limit 1), 1) as cutoff
+      ),
+      numbered as (
+        select c.*, row_number() over (partition by c.tier order by c.created_at desc, c.id desc) as n
+        from cands c join bounds b on c.tier >= b.cutoff
+      ),
+      ranked as (
+        select id, tier, created_at, case when n <= ${rankDepth} then ts_rank_cd(tsv, ${any}::tsquery, 32) end as score
+        from numbered
+        order by tier desc, score desc nulls last, created_at desc, id
+        limit ${limit} offset ${offset}
+      )
+      select b.total, r.id::text as id, r.score, ${text.select}, ${name.select}
+      from bounds b left join (ranked r join search_documents d on d.id = r.id ${text.from} ${name.from}) on true
+      order by r.tier desc, r.score desc nulls last, r.created_at desc, r.id`;
+    const { rows } = await run(sql, params.values);
+    const hits: SearchHit[] = rows
+      .filter((r) => r.id !== null)
+      .map((r) => {
+        const highlights: SearchHighlight[] = [];
+        if (r.t_hl.includes('<em>'))
+          highlights.push({ field: 'text', snippet: restore(r.t_hl, r.t_src).trim() });
+        if (r.n_hl.includes('<em>'))
+          highlights.push({ field: 'filename', snippet: restore(r.n_hl, r.n_src) });
+        return { id: String(r.id), score: r.score === null ? null : Number(r.score), highlights };
+      });
+    return { hits, totalHits: Number(rows[0]?.total ?? 0) };
+  }
+
+  return {
+    kind: 'postgres',
+
+    async ensureSettings() {
+      const { rows } = await query<{ ok: boolean }>(
+        `select to_regclass('search_documents') is not null and to_regclass('search_words') is not null
+           and exists (select 1 from pg_extension where extname = 'pg_trgm') as ok`,
+      );
+      if (!rows[0]?.ok) throw new Error('The search tables are missing: apply the database migrations');
+    },
+
+    async index(docs) {
+      // The last copy of an id wins; sorted ids make concurrent writers lock rows in the same order.
+      const unique = [...new Map(docs.map((d) => [d.id.toLowerCase(), d])).values()].sort((a, b) =>
+        a.id < b.id ? -1 : 1,
+      );
+      const list = [...batches(unique, batchSize)];
+      let next = 0;
+      let failed = false;
+      // A few batches in flight: PostgreSQL parses one while this process prepares the next.
+      const worker = async () => {
+        while (!failed && next < list.length) {
+          const batch = list[next++]!;
+          await indexBatch(batch).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    },
+
+    async remove(ids) {
+      const valid = ids.filter((id) => uuidRe.test(id));
+      for (let i = 0; i < valid.length; i += 10_000) {
+        await query('delete from search_documents where id = any($1::uuid[])', [valid.slice(i, i + 10_000)]);
+      }
+    },
+
+    async search(q: SearchQuery): Promise<SearchResult> {
+      const started = performance.now();
+      const params = new Params();
+      const filters = filterSql(q.filter, params);
+      const offset = Math.max(0, Math.trunc(q.offset));
+      const limit = Math.max(0, Math.min(Math.trunc(q.limit), maxHits - offset));
+      const done = (r: { hits: SearchHit[]; totalHits: number }) => ({
+        ...r,
+        processingTimeMs: Math.round(performance.now() - started),
+      });
+      if (filters === null) return done({ hits: [], totalHits: 0 });
+      const parsed = parseQuery(q.query);
+      return done(
+        await searching(async (run) => {
+          const { positive, negative } = await resolve(run, parsed.terms, parsed.negated);
+          if (positive.length === 0) return listNewest(run, filters, params, negative, offset, limit);
+          return ranked(run, filters, params, positive, negative, offset, limit);
+        }),
+      );
+    },
+
+    async inventory() {
+      const { rows } = await query<{ id: string; version: string }>(
+        'select id::text as id, version::text as version from search_documents',
+      );
+      return new Map(rows.map((r) => [r.id, Number(r.version)]));
+    },
+
+    async health() {
+      await query('select 1');
+    },
+  };
+}

@@ -1,0 +1,210 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { root, run } from './run.ts';
+import { loadYaml, loadYamlFiles } from './yaml.ts';
+
+interface Rule {
+  alert: string;
+  expr: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface AlertTest {
+  alertname: string;
+  eval_time: string;
+  exp_alerts?: unknown[];
+}
+interface UnitTestFile {
+  tests: { alert_rule_test?: AlertTest[] }[];
+}
+
+const rulesFile = 'alerts/dossier.rules.yml';
+const testFiles = readdirSync(join(root, 'alerts/tests'))
+  .filter((f) => f.endsWith('.test.yml'))
+  .map((f) => `alerts/tests/${f}`);
+const rules = (loadYaml(join(root, rulesFile)) as { groups: { rules: Rule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
+const tmp = mkdtempSync(join(tmpdir(), 'dossier-alerts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes.
+function anchors(markdown: string): Set<string> {
+  const headings = markdown.match(/^#{1,6} .+$/gm) ?? [];
+  return new Set(
+    headings.map((h) =>
+      h
+        .replace(/^#+ /, '')
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+}
+
+describe('alerting rules', () => {
+  it('pass promtool check rules', () => {
+    const { status, output } = run('promtool', ['check', 'rules', rulesFile]);
+    expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(status).toBe(0);
+  });
+
+  it('pass every promtool unit test', () => {
+    expect(testFiles.length).toBeGreaterThan(0);
+    const { status, output } = run('promtool', ['test', 'rules', ...testFiles]);
+    expect(output).not.toContain('FAILED');
+    expect(status, output).toBe(0);
+  });
+
+  it('make promtool fail on a wrong expectation (the unit tests can fail)', () => {
+    const file = join(tmp, 'wrong.test.yml');
+    const wrong = {
+      rule_files: [join(root, rulesFile)],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [{ series: 'up{job="dossier",instance="app:9464",role="api"}', values: '1x10' }],
+          alert_rule_test: [
+            {
+              eval_time: '5m',
+              alertname: 'DossierInstanceDown',
+              exp_alerts: [{ exp_labels: { severity: 'critical' } }],
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(wrong));
+    const { status, output } = run('promtool', ['test', 'rules', file]);
+    expect(status).not.toBe(0);
+    expect(output).toContain('FAILED');
+  });
+
+  it('cover every alert asked for in the Operations issue', () => {
+    const names = rules.map((r) => r.alert);
+    for (const name of [
+      'DossierInstanceDown',
+      'DossierHighErrorRatio',
+      'DossierOperationSlow',
+      'DossierExtractionFailures',
+      'DossierJobBacklog',
+      'DossierEmailDeliveryFailing',
+      'DossierEmailPermanentFailure',
+      'DossierSearchEngineDown',
+      'DossierDatabaseDown',
+      'DossierHighMemory',
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('give every alert a severity, a summary, a description and a runbook anchor that exists', () => {
+    const docAnchors = anchors(readFileSync(join(root, 'docs/operations.md'), 'utf8'));
+    for (const rule of rules) {
+      expect(rule.labels?.severity, rule.alert).toMatch(/^(critical|warning)$/);
+      expect(rule.annotations?.summary, rule.alert).toBeTruthy();
+      expect(rule.annotations?.description, rule.alert).toBeTruthy();
+      expect(rule.annotations?.runbook, rule.alert).toBe(`docs/operations.md#${rule.alert.toLowerCase()}`);
+      expect(
+        docAnchors.has(rule.alert.toLowerCase()),
+        `docs/operations.md has no heading ${rule.alert}`,
+      ).toBe(true);
+    }
+  });
+
+  it('show every alert both firing and not firing in the unit tests', () => {
+    const cases = (loadYamlFiles(testFiles.map((f) => join(root, f))) as UnitTestFile[]).flatMap((file) =>
+      file.tests.flatMap((t) => t.alert_rule_test ?? []),
+    );
+    for (const rule of rules) {
+      const mine = cases.filter((c) => c.alertname === rule.alert);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length > 0),
+        `${rule.alert} is never shown firing`,
+      ).toBe(true);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length === 0),
+        `${rule.alert} is never shown not firing`,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('alertmanager.yml', () => {
+  const config = 'alerts/alertmanager.yml';
+  const exampleEnv = {
+    ALERT_SMTP_SMARTHOST: 'email-smtp.eu-west-1.amazonaws.com:587',
+    ALERT_SMTP_USERNAME: 'AKIAEXAMPLE',
+    ALERT_SMTP_PASSWORD: "pa'ss&wo\\rd",
+    ALERT_EMAIL_FROM: 'alerts@example.com',
+    ALERT_EMAIL_TO: 'oncall@example.com',
+    ALERT_WEBHOOK_URL: 'https://hooks.example.com/services/T0/B0/x?a=1&b=2',
+  };
+
+  it('passes amtool check-config as committed', () => {
+    const { status, output } = run('amtool', ['check-config', config]);
+    expect(output).toContain('SUCCESS');
+    expect(status).toBe(0);
+  });
+
+  it.each([
+    ['critical', 'critical'],
+    ['warning', 'warning'],
+  ])('routes severity=%s to the %s receiver', (severity, receiver) => {
+    const { status, stdout } = run('amtool', [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${config}`,
+      `--verify.receivers=${receiver}`,
+      'alertname=DossierInstanceDown',
+      `severity=${severity}`,
+    ]);
+    expect(stdout.trim()).toBe(receiver);
+    expect(status).toBe(0);
+  });
+
+  it('renders from the environment (the stack entrypoint) into a valid config holding the exact values', () => {
+    const out = join(tmp, 'alertmanager.yml');
+    const rendered = run('sh', ['stack/alertmanager/render-config.sh', config, out], {
+      PATH: process.env.PATH,
+      ...exampleEnv,
+    });
+    expect(rendered.status, rendered.output).toBe(0);
+    const { status, output } = run('amtool', ['check-config', out]);
+    expect(status, output).toBe(0);
+    const parsed = loadYaml(out) as {
+      global: Record<string, string>;
+      receivers: { name: string; webhook_configs?: { url: string }[]; email_configs?: { to: string }[] }[];
+    };
+    expect(parsed.global.smtp_smarthost).toBe(exampleEnv.ALERT_SMTP_SMARTHOST);
+    expect(parsed.global.smtp_auth_password).toBe(exampleEnv.ALERT_SMTP_PASSWORD);
+    expect(parsed.global.smtp_from).toBe(exampleEnv.ALERT_EMAIL_FROM);
+    const critical = parsed.receivers.find((r) => r.name === 'critical');
+    expect(critical?.webhook_configs?.[0]?.url).toBe(exampleEnv.ALERT_WEBHOOK_URL);
+    expect(critical?.email_configs?.[0]?.to).toBe(exampleEnv.ALERT_EMAIL_TO);
+    const settings = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((line) => !line.startsWith('#'));
+    expect(settings.join('\n')).not.toContain('.invalid');
+  });
+
+  it('refuses to render when a variable is missing, naming it', () => {
+    const { ALERT_WEBHOOK_URL: _omitted, ...partial } = exampleEnv;
+    const { status, output } = run(
+      'sh',
+      ['stack/alertmanager/render-config.sh', config, join(tmp, 'partial.yml')],
+      {
+        PATH: process.env.PATH,
+        ...partial,
+      },
+    );
+    expect(status).not.toBe(0);
+    expect(output).toContain('ALERT_WEBHOOK_URL is not set');
+  });
+});
