@@ -10,7 +10,14 @@ export function ormOptions(clientUrl: string, poolMax = 10) {
     clientUrl,
     entities,
     extensions: [Migrator],
-    migrations: { path: migrationsDir, pathTs: migrationsDir, emit: 'ts', glob: '!(*.d).ts', silent: true },
+    migrations: {
+      path: migrationsDir,
+      pathTs: migrationsDir,
+      emit: 'ts',
+      glob: '!(*.d).ts',
+      silent: true,
+      snapshot: false,
+    },
     pool: { min: 0, max: poolMax },
     // Fail fast when the database is unreachable instead of queueing requests.
     driverOptions: { connectionTimeoutMillis: 3000 },
