@@ -123,8 +123,8 @@ export function createJobQueue(connectionString: string, log: Logger): JobQueue 
       const db = boss.getDb();
       const { rows } = await db.executeSql(
         `select name, count(*)::int as depth,
-                coalesce(extract(epoch from now() - min(created_on)), 0)::float as age
-           from pgboss.job where name = any($1) and state in ('created', 'retry') group by name`,
+                coalesce(extract(epoch from now() - min(greatest(created_on, start_after))), 0)::float as age
+           from pgboss.job where name = any($1) and state in ('created', 'retry') and start_after <= now() group by name`,
         [queues],
       );
       const byName = new Map(
