@@ -11,11 +11,11 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import type { Context } from './context.ts';
 import { maskError } from './http/errors.ts';
+import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
 import { clientAddress, requestIdFrom, sendJson } from './http/util.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
-import { bearerMatches } from './services/auth/auth.service.ts';
 import { createServices, type Services } from './services/index.ts';
 import { startWorkers, type Workers } from './worker-runner.ts';
 
@@ -51,6 +51,8 @@ export interface App {
   server: Server;
   services: Services;
   url: string;
+  /** Where /metrics is served apart (METRICS_PORT), once started; null when it is on the public port or off. */
+  metricsUrl: string | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -60,6 +62,12 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   const services = await createServices(config, log);
   const { metrics, auth, orm } = services;
   const production = config.env === 'production';
+  const serveMetrics = metricsHandler({
+    registry: metrics.registry,
+    token: config.metrics?.token ?? null,
+    refresh: services.refreshGauges,
+    log,
+  });
   const operationName = operationNamer(
     config.metrics?.operationCap ?? 100,
     config.metrics?.knownOperations ?? null,
@@ -155,19 +163,17 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   function uploadRejected(res: ServerResponse, err: unknown) {
     const e = err as { code?: string; message?: string; status?: number };
     const code = e.code === 'FILE_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT';
+    metrics.uploadsRefused.inc({
+      reason:
+        e.code === 'FILE_TOO_LARGE'
+          ? 'too_large'
+          : /max file uploads/.test(e.message ?? '')
+            ? 'too_many'
+            : 'malformed',
+    });
     sendJson(res, e.code === 'FILE_TOO_LARGE' ? 413 : 400, {
       errors: [{ message: e.message ?? 'Invalid multipart request', extensions: { code, reason: e.code } }],
     });
-  }
-
-  async function serveMetrics(req: IncomingMessage, res: ServerResponse) {
-    const token = config.metrics?.token;
-    if (token && !bearerMatches(req.headers.authorization, token)) {
-      return sendJson(res, 401, { error: 'metrics token required' });
-    }
-    await services.refreshGauges();
-    res.writeHead(200, { 'content-type': metrics.registry.contentType });
-    res.end(await metrics.registry.metrics());
   }
 
   const server = createServer((req, res) => {
@@ -177,8 +183,6 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       else res.destroy();
     });
   });
-  const metricsServer =
-    config.metrics?.port != null ? createServer((req, res) => void serveMetrics(req, res)) : null;
 
   const wss = new WebSocketServer({ server, path: '/graphql' });
   useServer<Record<string, unknown>>(
@@ -194,6 +198,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
           requestId,
           connectionParams: ctx.connectionParams ?? {},
           transport: 'ws',
+          // As Yoga's HTTP context has them: the metrics plugin reads the requested operationName here.
+          params: payload,
         });
         const document = enveloped.parse(payload.query);
         const args: ExecutionArgs = {
@@ -212,6 +218,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   );
 
   let workers: Workers | null = null;
+  let metricsServer: MetricsServer | null = null;
   let url = '';
   return {
     server,
@@ -219,13 +226,16 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     get url() {
       return url;
     },
+    get metricsUrl() {
+      return metricsServer?.url ?? null;
+    },
     async start() {
       if (config.workers > 0) workers = await startWorkers(services, config.workers);
       await new Promise<void>((ok) => server.listen(config.http.port, config.http.host, ok));
       const { port } = server.address() as AddressInfo;
       url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
-      if (metricsServer)
-        await new Promise<void>((ok) => metricsServer.listen(config.metrics!.port!, config.http.host, ok));
+      if (config.metrics?.port != null)
+        metricsServer = await listenMetrics(serveMetrics, config.metrics.port, config.http.host, log);
     },
     async stop() {
       for (const ws of wss.clients) ws.close(1001, 'Server shutting down');
@@ -235,7 +245,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       await closed;
       clearTimeout(timer);
       wss.close();
-      metricsServer?.close();
+      await metricsServer?.close();
       await workers?.stop();
       await yoga.dispose();
       await services.close();

@@ -32,6 +32,7 @@ const env = z.object({
     .pipe(z.array(z.email()).min(1)),
   MAIL_ACKNOWLEDGE: bool.default(false),
   NOTIFY_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  NOTIFY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   REDIS_URL: url.optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
@@ -45,6 +46,9 @@ const env = z.object({
   EXTRACTION_THREADS: positiveInt.max(16).default(1),
   EXTRACTION_TIMEOUT_MS: positiveInt.default(30_000),
   EXTRACTION_MAX_MEMORY_MB: positiveInt.default(256),
+  EXTRACTION_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  EXTRACTION_RETRY_DELAY_SECONDS: positiveInt.max(3600).default(2),
+  JOB_MAINTENANCE_SECONDS: positiveInt.max(3600).default(30),
   METRICS: bool.default(true),
   METRICS_PORT: port.optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
@@ -89,6 +93,7 @@ function build(e: z.output<typeof env>) {
       to: e.MAIL_TO,
       acknowledge: e.MAIL_ACKNOWLEDGE,
       waitSeconds: e.NOTIFY_WAIT_SECONDS,
+      retryDelaySeconds: e.NOTIFY_RETRY_DELAY_SECONDS,
     },
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
     adminToken: e.ADMIN_TOKEN ?? null,
@@ -104,7 +109,11 @@ function build(e: z.output<typeof env>) {
       threads: e.EXTRACTION_THREADS,
       timeoutMs: e.EXTRACTION_TIMEOUT_MS,
       maxMemoryMb: e.EXTRACTION_MAX_MEMORY_MB,
+      retries: e.EXTRACTION_RETRIES,
+      retryDelaySeconds: e.EXTRACTION_RETRY_DELAY_SECONDS,
     },
+    // How often stalled jobs (their process died) are found and retried, among other queue upkeep.
+    jobs: { maintenanceSeconds: e.JOB_MAINTENANCE_SECONDS },
     metrics: e.METRICS
       ? {
           port: e.METRICS_PORT ?? null,

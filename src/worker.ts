@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
+import { listenMetrics, metricsHandler } from './http/metrics-endpoint.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services/index.ts';
 import { onShutdown } from './shutdown.ts';
@@ -16,8 +17,27 @@ try {
 const log = createLogger(config.logLevel);
 const services = await createServices(config, log);
 const workers = await startWorkers(services, Math.max(1, config.workers));
-log.info({ concurrency: Math.max(1, config.workers) }, 'Dossier workers running');
+// No public port here, so metrics are served only on METRICS_PORT.
+const metricsServer =
+  config.metrics?.port != null
+    ? await listenMetrics(
+        metricsHandler({
+          registry: services.metrics.registry,
+          token: config.metrics.token,
+          refresh: services.refreshGauges,
+          log,
+        }),
+        config.metrics.port,
+        config.http.host,
+        log,
+      )
+    : null;
+log.info(
+  { concurrency: Math.max(1, config.workers), metrics: metricsServer && `${metricsServer.url}/metrics` },
+  'Dossier workers running',
+);
 onShutdown(log, async () => {
+  await metricsServer?.close();
   await workers.stop();
   await services.close();
 });

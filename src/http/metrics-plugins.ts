@@ -4,17 +4,19 @@ import {
   type FillLabelsFnParams,
   usePrometheus,
 } from '@graphql-yoga/plugin-prometheus';
-import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { type DocumentNode, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../services/metrics/metrics.ts';
 
+type Namer = (name: string | undefined | null) => string;
+
 /** Keeps the operationName label bounded: anonymous, known names, or `other` past the cap. */
-export function operationNamer(cap: number, known: string[] | null) {
+export function operationNamer(cap: number, known: string[] | null): Namer {
   const seen = new Set<string>();
   const allowed = known ? new Set(known) : null;
-  return (name: string | undefined | null): string => {
+  return (name) => {
     if (!name) return 'anonymous';
     if (allowed) return allowed.has(name) ? name : 'other';
     if (seen.has(name)) return name;
@@ -24,14 +26,26 @@ export function operationNamer(cap: number, known: string[] | null) {
   };
 }
 
+/** The operation a request runs: the one it names, else the document's only one. */
+function operationOf(document: DocumentNode | undefined, requested: string | null | undefined) {
+  const ops = (document?.definitions ?? []).filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  return ops.find((o) => requested && o.name?.value === requested) ?? (ops.length === 1 ? ops[0] : undefined);
+}
+
+/** Bounded labels; a name the document does not define (the plugin's `Anonymous` default) counts as anonymous. */
+function operationLabels(name: Namer, document: DocumentNode | undefined, requested?: string | null) {
+  const op = operationOf(document, requested);
+  return { operationName: name(op?.name?.value), operationType: op?.operation ?? 'unknown' };
+}
+
 type Labels = 'operationName' | 'operationType';
 
-export function metricsPlugins(metrics: Metrics, name: (n?: string | null) => string): Plugin[] {
+/** Per-operation requests, errors and phase durations (prom-client via the Yoga plugin), HTTP and WebSocket alike. */
+export function metricsPlugins(metrics: Metrics, name: Namer): Plugin[] {
   const registry = metrics.registry;
-  const labels = (p: FillLabelsFnParams) => ({
-    operationName: name(p.operationName),
-    operationType: p.operationType ?? 'unknown',
-  });
+  const labels = (p: FillLabelsFnParams) => operationLabels(name, p.document, p.operationName);
   const histogram = (metric: string, help: string) =>
     createHistogram<never, Labels>({
       registry,
@@ -43,6 +57,10 @@ export function metricsPlugins(metrics: Metrics, name: (n?: string | null) => st
       registry,
       endpoint: false,
       metrics: {
+        // Off: the summary duplicates the duration histogram and the two others carry unbounded names.
+        graphql_envelop_request_time_summary: false,
+        graphql_envelop_deprecated_field: false,
+        graphql_envelop_schema_change: false,
         graphql_envelop_request: createCounter<never, Labels>({
           registry,
           counter: {
@@ -94,27 +112,50 @@ export function metricsPlugins(metrics: Metrics, name: (n?: string | null) => st
   ];
 }
 
-/** Counts every error by extensions.code, and logs the unexpected ones with the request id. */
-export function errorReporting(metrics: Metrics, name: (n?: string | null) => string, log: Logger): Plugin {
+/**
+ * Counts every error by extensions.code (parse and validation failures too), and logs the unexpected
+ * ones with the request id.
+ */
+export function errorReporting(metrics: Metrics, name: Namer, log: Logger): Plugin {
+  const report = (
+    ctx: Partial<Context> & { params?: { operationName?: string | null } },
+    labels: { operationName: string; operationType: string },
+    errors: readonly Error[],
+    fallbackCode: string,
+  ) => {
+    for (const err of errors) {
+      const e = err as Partial<GraphQLError>;
+      metrics.graphqlErrors.inc({ ...labels, code: String(e.extensions?.code ?? fallbackCode) });
+      const original = e.originalError;
+      if (original && !(original instanceof GraphQLError)) {
+        (ctx.log ?? log).error({ err: original, requestId: ctx.requestId, path: e.path }, 'unexpected error');
+      }
+    }
+  };
+  type Ctx = Parameters<typeof report>[0];
+  const onResult =
+    (args: { document: DocumentNode; operationName?: string | null; contextValue: unknown }) =>
+    ({ result }: { result: unknown }) => {
+      if (isAsyncIterable(result) || !(result as { errors?: unknown }).errors) return;
+      const labels = operationLabels(name, args.document, args.operationName);
+      report(args.contextValue as Ctx, labels, (result as { errors: GraphQLError[] }).errors, 'INTERNAL_SERVER_ERROR');
+    };
   return {
-    onExecute: ({ args }) => ({
-      onExecuteDone: ({ result }) => {
-        if (!('errors' in result) || !result.errors) return;
-        const ctx = args.contextValue as Partial<Context>;
-        const op = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition');
-        const operationType = op && 'operation' in op ? op.operation : 'unknown';
-        for (const err of result.errors) {
-          const code = String((err as GraphQLError).extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-          metrics.graphqlErrors.inc({ operationName: name(args.operationName), operationType, code });
-          const original = (err as GraphQLError).originalError;
-          if (original && !(original instanceof GraphQLError)) {
-            (ctx.log ?? log).error(
-              { err: original, requestId: ctx.requestId, path: err.path },
-              'unexpected error',
-            );
-          }
-        }
+    onParse:
+      ({ context }) =>
+      ({ result }) => {
+        if (!(result instanceof Error)) return;
+        report(context as Ctx, operationLabels(name, undefined), [result], 'GRAPHQL_PARSE_FAILED');
       },
-    }),
+    onValidate:
+      ({ context, params }) =>
+      ({ valid, result }) => {
+        if (valid) return;
+        const ctx = context as Ctx;
+        const labels = operationLabels(name, params.documentAST, ctx.params?.operationName);
+        report(ctx, labels, result, 'GRAPHQL_VALIDATION_FAILED');
+      },
+    onExecute: ({ args }) => ({ onExecuteDone: onResult(args) }),
+    onSubscribe: ({ args }) => ({ onSubscribeResult: onResult(args) }),
   };
 }

@@ -1,10 +1,26 @@
-import type { Contact, Document } from '../entities/index.ts';
+import { type Contact, type Document, NOTIFICATION_STATUSES } from '../entities/index.ts';
 import { contactById, contactDocuments, submitContact } from '../resolvers/contact.ts';
 import { contactFieldRules, idempotencyKeySchema } from '../services/contacts/contact-input.ts';
 import { builder } from './builder.ts';
 import { DocumentRef } from './document.ts';
 
 export const ContactRef = builder.objectRef<Contact>('Contact');
+
+const NotificationStatus = builder.enumType('NotificationStatus', { values: NOTIFICATION_STATUSES });
+
+// Backed by the contact row itself: the notification columns live there.
+const ContactNotification = builder.objectRef<Contact>('ContactNotification').implement({
+  description: "Delivery of the owner's email about this contact",
+  fields: (t) => ({
+    status: t.expose('notificationStatus', { type: NotificationStatus }),
+    attempts: t.exposeInt('notificationAttempts', { description: 'Send attempts so far' }),
+    lastError: t.exposeString('notificationLastError', {
+      nullable: true,
+      description: 'Why the last attempt failed; kept while retrying and after a permanent failure',
+    }),
+    sentAt: t.expose('notificationSentAt', { type: 'DateTime', nullable: true }),
+  }),
+});
 
 ContactRef.implement({
   fields: (t) => ({
@@ -17,6 +33,14 @@ ContactRef.implement({
     source: t.exposeString('source'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     documents: t.field({ type: [DocumentRef], resolve: contactDocuments }),
+    // Staff only: submitContact answers with a Contact too, and a honeypot decoy must look the same.
+    notification: t.field({
+      type: ContactNotification,
+      nullable: true,
+      authScopes: { staff: true },
+      description: 'Staff only',
+      resolve: (contact) => contact,
+    }),
   }),
 });
 

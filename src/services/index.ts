@@ -61,7 +61,7 @@ export async function createServices(config: Config, log: Logger) {
   const store = await createObjectStore(config);
   await store.init();
   const jobs = createJobQueue(databaseUrl, log);
-  await jobs.start(queueSpecs);
+  await jobs.start(queueSpecs({ notifyRetryDelaySeconds: config.mail.retryDelaySeconds }));
   const events = createEvents(config.redis?.url ?? null, metrics);
   const rateLimits = createRateLimits(config.rateLimit, metrics);
   const uploads = createUploadService({
@@ -98,17 +98,23 @@ export async function createServices(config: Config, log: Logger) {
   });
 
   async function refreshGauges() {
-    const stats = await jobs.stats(Object.values(QUEUES)).catch(() => []);
+    const up = (p: Promise<unknown>) =>
+      p.then(
+        () => 1,
+        () => 0,
+      );
+    const [stats, searchUp, databaseUp] = await Promise.all([
+      jobs.stats(Object.values(QUEUES)).catch(() => []),
+      up(search.engine.health()),
+      up(orm.em.getConnection().execute('select 1')),
+    ]);
     for (const s of stats) {
       metrics.queueDepth.set({ queue: s.queue }, s.depth);
       metrics.queueOldestAge.set({ queue: s.queue }, s.oldestAgeSeconds);
     }
-    metrics.searchEngineUp.set(
-      await search.engine.health().then(
-        () => 1,
-        () => 0,
-      ),
-    );
+    metrics.searchEngineUp.set(searchUp);
+    // Sampled at every scrape, not only on /ready: DossierDatabaseDown reads it.
+    metrics.databaseUp.set(databaseUp);
   }
 
   async function readiness() {

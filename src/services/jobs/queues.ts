@@ -9,7 +9,8 @@ export const QUEUES = {
   repairIndex: 'search-repair',
 } as const;
 
-export const queueSpecs: QueueSpec[] = [
+/** The queues and their retry policies; the notification's first retry delay is configurable. */
+export const queueSpecs = (opts: { notifyRetryDelaySeconds: number }): QueueSpec[] => [
   {
     name: QUEUES.extract,
     retryLimit: 3,
@@ -22,7 +23,7 @@ export const queueSpecs: QueueSpec[] = [
   {
     name: QUEUES.notify,
     retryLimit: 8,
-    retryDelaySeconds: 5,
+    retryDelaySeconds: opts.notifyRetryDelaySeconds,
     expireInSeconds: 180,
     deadLetter: QUEUES.notifyFailed,
   },

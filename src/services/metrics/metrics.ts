@@ -5,7 +5,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     graphqlErrors: new Counter({
       name: 'dossier_graphql_errors_total',
@@ -116,6 +116,23 @@ export function createMetrics() {
     }),
     databaseUp: new Gauge({ name: 'dossier_database_up', help: '1 when PostgreSQL answers', registers }),
   };
+  startAtZero(metrics);
+  return metrics;
+}
+
+/** Known label sets exist from the first scrape at 0, so rate() and increase() see the first event. */
+function startAtZero(m: Metrics) {
+  m.contacts.inc({ source: 'website' }, 0);
+  for (const scope of ['client', 'global']) m.rateLimited.inc({ scope }, 0);
+  for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'error']) m.uploadsRefused.inc({ reason }, 0);
+  for (const reason of ['malformed', 'timeout', 'memory', 'unsupported', 'retries_exhausted'])
+    m.extractionFailures.inc({ reason }, 0);
+  for (const status of ['COMPLETED', 'FAILED']) m.documentsProcessed.inc({ status }, 0);
+  for (const kind of ['notification', 'acknowledgement']) {
+    m.emailsSent.inc({ kind }, 0);
+    for (const permanent of ['true', 'false']) m.emailsFailed.inc({ kind, permanent }, 0);
+  }
+  for (const transport of ['ws', 'sse']) m.subscriptionsActive.set({ transport }, 0);
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -67,6 +67,11 @@ const esc = (sql: string) =>
 
 // SQLSTATE classes and codes meaning the server is gone or refusing work, and socket-level failures.
 const unavailableCodes = new Set([
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
   '57014',
   '57P01',
   '57P02',
@@ -90,7 +95,7 @@ function mapError(error: unknown): unknown {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : '';
   if (
-    (typeof code === 'string' && (code.startsWith('08') || unavailableCodes.has(code))) ||
+    (typeof code === 'string' && unavailableCodes.has(code)) ||
     unavailableMessages.test(message)
   ) {
     return new UnavailableError(dependency, error);
@@ -161,36 +166,64 @@ class Params {
   }
 }
 
-/** The filter as SQL clauses over alias `d`, values as parameters; null when nothing can match. */
-function filterSql(filter: SearchFilter, params: Params): string[] | null {
-  const parts: string[] = [];
-  const text = (value: string) => (value.includes('\0') ? null : params.add(value));
-  for (const [key, column] of [
-    ['documentType', 'document_type'],
-    ['status', 'status'],
-    ['language', 'language'],
+export interface FilterSql {
+  /** Exact conditions over alias `d`. */
+  clauses: string[];
+  /** tsquery expressions of the filter tokens in the tsvector (see the search migration). */
+  facets: string[];
+  /** The `zzm` tokens of the created_at range, as tsquery text (`zzm650 | zzm651`), if narrow enough. */
+  periods: string | null;
+}
+
+/** 30-day periods since 1970, as in the migration's `zzm` token. */
+const PERIOD_MS = 2_592_000_000;
+/** A created_at range spanning more periods than this is left to the exact condition alone. */
+const MAX_PERIODS = 36;
+
+/** The filter as SQL, values as parameters; null when nothing can match. */
+function filterSql(filter: SearchFilter, params: Params): FilterSql | null {
+  const clauses: string[] = [];
+  const facets: string[] = [];
+  const token = (prefix: string, value: string) => `to_tsquery('simple', '${prefix}' || left(md5(${value}), 16))`;
+  for (const [key, column, prefix] of [
+    ['documentType', 'document_type', 'zzt'],
+    ['status', 'status', 'zzs'],
+    ['language', 'language', 'zzl'],
   ] as const) {
     const value = filter[key];
     if (value === undefined) continue;
-    const p = text(value);
-    if (!p) return null;
-    parts.push(`d.${column} = ${p}`);
+    if (value.includes('\0')) return null; // stored text never holds NUL, and PostgreSQL rejects it
+    const p = params.add(value);
+    clauses.push(`d.${column} = ${p}`);
+    facets.push(token(prefix, p));
   }
   if (filter.contactId !== undefined) {
     // Stored ids are uuids: any other value matches nothing (and must not become a cast error).
     if (!uuidRe.test(filter.contactId)) return null;
-    parts.push(`d.contact_id = ${params.add(filter.contactId)}::uuid`);
+    const p = `${params.add(filter.contactId)}::uuid`;
+    clauses.push(`d.contact_id = ${p}`);
+    facets.push(token('zzc', `${p}::text`));
   }
-  const at = (d: Date, field: string) => {
-    if (!Number.isFinite(d.getTime()))
-      throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
-    return params.add(d.toISOString());
+  const ms = (d: Date, field: string) => {
+    const t = d.getTime();
+    if (!Number.isFinite(t)) throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
+    return t;
   };
-  if (filter.createdAfter)
-    parts.push(`d.created_at >= ${at(filter.createdAfter, 'createdAfter')}::timestamptz`);
-  if (filter.createdBefore)
-    parts.push(`d.created_at < ${at(filter.createdBefore, 'createdBefore')}::timestamptz`);
-  return parts;
+  const after = filter.createdAfter ? ms(filter.createdAfter, 'createdAfter') : null;
+  const before = filter.createdBefore ? ms(filter.createdBefore, 'createdBefore') : null;
+  if (after !== null) clauses.push(`d.created_at >= ${params.add(new Date(after).toISOString())}::timestamptz`);
+  if (before !== null) clauses.push(`d.created_at < ${params.add(new Date(before).toISOString())}::timestamptz`);
+  let periods: string | null = null;
+  if (after !== null) {
+    // Documents are created in the past: without an upper bound, up to the period after now.
+    const first = Math.floor(after / PERIOD_MS);
+    const last = Math.floor(((before ?? Date.now() + PERIOD_MS) - 1) / PERIOD_MS);
+    if (last < first) return null;
+    if (last - first < MAX_PERIODS) {
+      periods = Array.from({ length: last - first + 1 }, (_, i) => `zzm${first + i}`).join(' | ');
+    }
+  }
+  return { clauses, facets, periods };
 }
 
 const and = (clauses: string[]) => clauses.map((c) => ` and ${c}`).join('');
@@ -317,7 +350,7 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
   /** A query without words: the newest documents passing the filter (and not excluded). */
   async function listNewest(
     run: Run,
-    filters: string[],
+    filters: FilterSql,
     params: Params,
     negative: string[],
     offset: number,
@@ -329,7 +362,7 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
     await run('set local enable_indexscan = on');
     const sql = `
       with hits as (
-        select d.id, d.created_at from search_documents d where true${and(filters)}${not}
+        select d.id, d.created_at from search_documents d where true${and(filters.clauses)}${not}
         order by d.created_at desc, d.id desc limit ${maxHits}
       ), page as (
         select id, created_at from hits order by created_at desc, id desc limit ${limit} offset ${offset}
@@ -351,21 +384,23 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
    */
   async function ranked(
     run: Run,
-    filters: string[],
+    filters: FilterSql,
     params: Params,
     positive: string[],
     negative: string[],
     offset: number,
     limit: number,
   ) {
+    const facets = [...filters.facets];
+    if (filters.periods) facets.push(`to_tsquery('simple', ${params.add(filters.periods)})`);
     const tiers = positive
       .map((_, k) => {
-        const tsq = params.add(all(positive.slice(0, k + 1), negative));
+        const tsq = [`${params.add(all(positive.slice(0, k + 1), negative))}::tsquery`, ...facets].join(' && ');
         // The inner LIMIT stops the heap scan after scanLimit matches (in table order): a common word
         // costs a bounded amount, and a rarer one gets exactly its newest maxHits matches.
         return `(select id, created_at, tsv, ${k + 1} as tier from (
             select d.id, d.created_at, d.tsv from search_documents d
-            where d.tsv @@ ${tsq}::tsquery${andUnindexed(filters)} limit ${scanLimit}
+            where d.tsv @@ (${tsq})${andUnindexed(filters.clauses)} limit ${scanLimit}
           ) m order by created_at desc limit ${maxHits})`;
       })
       .reverse()

@@ -1,0 +1,274 @@
+// Shared bench plumbing: an embedded PostgreSQL, the server in a child process, load, percentiles, tables.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import PDFDocument from 'pdfkit';
+import { createLogger } from '../src/logger.ts';
+import { freePort, startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const STAFF_TOKEN = 'bench-staff-token-0123456789abcdef';
+/** Seconds per load phase; BENCH_SECONDS=3 makes a quick run. */
+export const BENCH_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+
+const cleanups = new Set<() => Promise<void>>();
+async function cleanAll() {
+  for (const c of [...cleanups].reverse()) await c().catch(() => undefined);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanAll().finally(() => process.exit(130));
+  });
+}
+/** Runs the bench body, then stops every server and database it started, even on failure. */
+export async function bench(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    process.exitCode = 1;
+    console.error(err);
+  } finally {
+    await cleanAll();
+  }
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755); // PostgreSQL runs as its own user when we are root
+  return dir;
+}
+
+export interface BenchDatabase {
+  url: string;
+  /** A new empty database in the same server, so each phase starts from the same state. */
+  create(name: string): Promise<string>;
+}
+
+/** One embedded PostgreSQL per bench, in a temp dir removed at the end. */
+export async function startDatabase(): Promise<BenchDatabase> {
+  const dir = await tempDir('dossier-bench-pg-');
+  const db = await startEmbeddedPostgres(dir, null, createLogger('warn'));
+  cleanups.add(async () => {
+    await db.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    url: db.url,
+    async create(name) {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        await client.query(`create database "${name}"`);
+      } finally {
+        await client.end();
+      }
+      const url = new URL(db.url);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+  };
+}
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** The child's current and peak resident set, in KiB, from /proc. */
+  memory(): { rssKb: number; hwmKb: number };
+  /** The last lines the server printed (warnings and errors at LOG_LEVEL=warn). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((ok) => (child.exitCode !== null ? ok() : child.once('exit', () => ok())));
+
+/** Starts `node src/main.ts` in a child process, so that the load generator never shares its event loop. */
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const port = await freePort();
+  const dataDir = await tempDir('dossier-bench-data-');
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ADMIN_TOKEN: STAFF_TOKEN,
+      // The SES client reads credentials itself; static ones keep it off the instance-metadata endpoint.
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...env,
+    },
+  });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const stop = async () => {
+    cleanups.delete(stop);
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited(child);
+      clearTimeout(timer);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  cleanups.add(stop);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${tail}`);
+    const up = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (Date.now() > deadline) throw new Error(`the server did not answer /health in 60 s:\n${tail}`);
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid!,
+    memory() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+      return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+    },
+    output: () => tail,
+    stop,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Runs autocannon to completion (no progress bar). */
+export function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((ok, fail) => {
+    autocannon(opts, (err, result) => (err ? fail(err) : ok(result)));
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+
+/** One GraphQL POST over a kept-alive connection; resolves with the parsed body and the round trip in ms. */
+export function postGraphQL<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  opts: { staff?: boolean } = {},
+): Promise<{ status: number; body: { data?: T; errors?: { message: string }[] }; ms: number }> {
+  const payload = JSON.stringify({ query, variables });
+  const started = performance.now();
+  return new Promise((ok, fail) => {
+    const req = request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...(opts.staff ? { authorization: `Bearer ${STAFF_TOKEN}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const ms = performance.now() - started;
+          try {
+            ok({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()), ms });
+          } catch (err) {
+            fail(err);
+          }
+        });
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+
+export function summarize(samples: number[]): Summary {
+  const s = [...samples].sort((a, b) => a - b);
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    p99: percentile(s, 99),
+    max: s.at(-1) ?? Number.NaN,
+    mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
+  };
+}
+
+/** Prints rows as an aligned table; numbers right-aligned. */
+export function printTable(headers: string[], rows: (string | number)[][]): void {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[], raw: (string | number)[] | null) =>
+    r
+      .map((c, i) => (raw && typeof raw[i] === 'number' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  console.log(line(headers, null));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r.map(String), r));
+}
+
+/** `met` / `MISSED` beside a figure and its target. */
+export const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+export const fixed = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+const WORDS = (
+  'project budget committee research schedule contract delivery invoice review analysis client ' +
+  'requirement milestone proposal service quality report meeting design architecture'
+).split(' ');
+
+/** A real PDF (pdfkit) of dense business pages, about 350 words each. */
+export function makePdf(pages: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({ autoFirstPage: false });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    for (let p = 0; p < pages; p++) {
+      const words = Array.from({ length: 350 }, (_, i) => WORDS[(i * 7 + p * 3) % WORDS.length]);
+      doc
+        .addPage()
+        .fontSize(10)
+        .text(`Page ${p + 1}. ${words.join(' ')}.`, { width: 460 });
+    }
+    doc.end();
+  });
+}
