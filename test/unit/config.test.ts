@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 4000, trustProxy: false });
+    expect(c.database).toBeNull();
+    expect(c.storage).toBeNull();
+    expect(c.meili).toBeNull();
+    expect(c.ses).toBeNull();
+    expect(c.redis).toBeNull();
+    expect(c.adminToken).toBeNull();
+    expect(c.uploads).toEqual({ maxBytes: 25 * 1024 * 1024, maxFiles: 5 });
+    expect(c.rateLimit).toEqual({ perClientPerMinute: 20, globalPerMinute: 600 });
+    expect(c.graphiql).toBe(true);
+  });
+
+  it('names every bad variable in one error', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: '70000', MAX_FILES: '-1', DATABASE_URL: 'nope', ADMIN_TOKEN: 'short', TRUST_PROXY: 'maybe' });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    for (const name of ['PORT', 'MAX_FILES', 'DATABASE_URL', 'ADMIN_TOKEN', 'TRUST_PROXY']) expect(message).toContain(name);
+  });
+
+  it('wants all of S3 or none', () => {
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(/S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET/);
+    const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', S3_BUCKET: 'docs' });
+    expect(c.storage).toMatchObject({ kind: 's3', bucket: 'docs' });
+  });
+
+  it('turns GraphiQL off in production unless asked', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).graphiql).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' }).graphiql).toBe(true);
+  });
+
+  it('splits MAIL_TO and checks each address', () => {
+    expect(loadConfig({ MAIL_TO: 'a@example.com, b@example.com' }).mail.to).toEqual(['a@example.com', 'b@example.com']);
+    expect(() => loadConfig({ MAIL_TO: 'a@example.com, nope' })).toThrow(/MAIL_TO/);
+  });
+});
