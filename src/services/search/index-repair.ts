@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { toSearchDocument } from './search.service.ts';
+import { loadSearchDocuments } from './search.service.ts';
 import type { SearchEngine } from './search-engine.ts';
 
 export interface Drift {
@@ -47,18 +47,26 @@ export function createIndexRepair(deps: {
 
   async function indexIds(ids: string[]) {
     for (let i = 0; i < ids.length; i += BATCH) {
-      const em = orm.em.fork();
-      const docs = [];
-      for (const id of ids.slice(i, i + BATCH)) {
-        const d = await toSearchDocument(em, id);
-        if (d) docs.push(d);
-      }
+      const docs = await loadSearchDocuments(orm.em.fork(), ids.slice(i, i + BATCH));
       if (docs.length) await engine.index(docs);
     }
   }
 
   return {
     drift,
+    /** Rebuilds the engine from PostgreSQL: settings, every completed document, no orphans. */
+    async rebuild(): Promise<Drift> {
+      await engine.ensureSettings();
+      const found = await drift();
+      const rows = await orm.em
+        .fork()
+        .getConnection()
+        .execute<{ id: string }[]>(`select id from documents where status = 'COMPLETED' order by id`);
+      await indexIds(rows.map((r) => r.id));
+      if (found.orphaned.length) await engine.remove(found.orphaned);
+      metrics.indexDrift.set(0);
+      return found;
+    },
     /** Indexes what is missing or stale and removes orphans; returns what it found. */
     async repair(): Promise<Drift> {
       const found = await drift();

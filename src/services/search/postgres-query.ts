@@ -1,4 +1,4 @@
-// Pure helpers of the PostgreSQL engine: query terms, indexed words, snippet escaping.
+// Pure helpers of the PostgreSQL engine: query terms, indexed words, highlight restoring.
 
 /** Characters the index turns into blanks before parsing (see the search migration); queries likewise. */
 export const SPLIT_CHARS = '.-/\\@';
@@ -26,15 +26,6 @@ export interface ParsedQuery {
   terms: QueryTerm[];
   negated: QueryTerm[];
 }
-
-const htmlEscapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => htmlEscapes[c]!);
 
 const length = (s: string) => [...s].length;
 const compoundRe = /[\p{L}\p{M}\p{N}]+(?:[.\-/\\@][\p{L}\p{M}\p{N}]+)*/gu;
@@ -68,7 +59,8 @@ export function parseQuery(query: string): ParsedQuery {
     for (const m of part.matchAll(compoundRe)) {
       const negate = part[m.index - 1] === '-' && (m.index === 1 || /\s/.test(part[m.index - 2]!));
       const t = term(m[0], false);
-      if (t) (negate ? negated : terms).push(t);
+      if (t && negate) negated.push({ ...t, correctable: false });
+      else if (t) terms.push(t);
     }
     negateQuote = /(^|\s)-$/.test(part);
   });

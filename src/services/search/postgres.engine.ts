@@ -27,12 +27,12 @@ export interface PostgresEngineOptions {
    */
   maxHits?: number;
   /**
-   * Per tier, matches read from the table at most (in table order, oldest rows first as a rule);
-   * the newest maxHits of them are the tier's candidates. 10,000 by default: exact for any term
-   * found in fewer documents, a bounded cost for the commonest words.
+   * Per tier, matches read from the table at most (in table order, which is mostly insertion
+   * order); the newest maxHits of them are the tier's candidates. 5000 by default: exact for words
+   * found in fewer documents (within the filter), a bounded cost for the commonest words.
    */
   scanLimit?: number;
-  /** Per tier, how many of the newest matches are ranked by relevance; 300 by default. */
+  /** Per tier, how many of the newest candidates are ranked by relevance; 200 by default. */
   rankDepth?: number;
   /** Documents per INSERT statement; 500 by default. */
   batchSize?: number;
@@ -41,8 +41,12 @@ export interface PostgresEngineOptions {
 }
 
 const dependency = 'search engine';
-/** ts_headline parses the whole text it gets: it reads at most this much of a document. */
-const HEADLINE_CHARS = 100_000;
+/**
+ * ts_headline parses all the text it gets (about 50 ms for 100,000 characters): it gets a window
+ * of this many characters, starting a little before the first occurrence of a query word's stem.
+ */
+const HEADLINE_WINDOW = 6000;
+const HEADLINE_LEAD = 1500;
 const MAX_BATCH_CHARS = 16_000_000;
 const MAX_KNOWN_WORDS = 500_000;
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,7 +65,7 @@ const headline = (p: string, source: string, options: string, tsquery: string) =
     cross join lateral (select replace(replace(${p}2.hl, '<em>', ''), '</em>', '') as bare offset 0) ${p}3`,
   select: `${p}2.hl as ${p}_hl, substr(${p}0.e, nullif(strpos(${p}1.t, ${p}3.bare), 0), length(${p}3.bare)) as ${p}_src`,
 });
-/** HTML-escapes in SQL exactly as escapeHtml() does, so that ts_headline only ever adds markup. */
+/** HTML-escapes in SQL (& < > " '), so that ts_headline only ever adds markup. */
 const esc = (sql: string) =>
   `replace(replace(replace(replace(replace(${sql}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
 
@@ -94,10 +98,7 @@ function mapError(error: unknown): unknown {
   if (error instanceof UnavailableError) return error;
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : '';
-  if (
-    (typeof code === 'string' && unavailableCodes.has(code)) ||
-    unavailableMessages.test(message)
-  ) {
+  if ((typeof code === 'string' && unavailableCodes.has(code)) || unavailableMessages.test(message)) {
     return new UnavailableError(dependency, error);
   }
   return error;
@@ -184,7 +185,8 @@ const MAX_PERIODS = 36;
 function filterSql(filter: SearchFilter, params: Params): FilterSql | null {
   const clauses: string[] = [];
   const facets: string[] = [];
-  const token = (prefix: string, value: string) => `to_tsquery('simple', '${prefix}' || left(md5(${value}), 16))`;
+  const token = (prefix: string, value: string) =>
+    `to_tsquery('simple', '${prefix}' || left(md5(${value}::text), 16))`;
   for (const [key, column, prefix] of [
     ['documentType', 'document_type', 'zzt'],
     ['status', 'status', 'zzs'],
@@ -202,17 +204,20 @@ function filterSql(filter: SearchFilter, params: Params): FilterSql | null {
     if (!uuidRe.test(filter.contactId)) return null;
     const p = `${params.add(filter.contactId)}::uuid`;
     clauses.push(`d.contact_id = ${p}`);
-    facets.push(token('zzc', `${p}::text`));
+    facets.push(token('zzc', p));
   }
   const ms = (d: Date, field: string) => {
     const t = d.getTime();
-    if (!Number.isFinite(t)) throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
+    if (!Number.isFinite(t))
+      throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
     return t;
   };
   const after = filter.createdAfter ? ms(filter.createdAfter, 'createdAfter') : null;
   const before = filter.createdBefore ? ms(filter.createdBefore, 'createdBefore') : null;
-  if (after !== null) clauses.push(`d.created_at >= ${params.add(new Date(after).toISOString())}::timestamptz`);
-  if (before !== null) clauses.push(`d.created_at < ${params.add(new Date(before).toISOString())}::timestamptz`);
+  if (after !== null)
+    clauses.push(`d.created_at >= ${params.add(new Date(after).toISOString())}::timestamptz`);
+  if (before !== null)
+    clauses.push(`d.created_at < ${params.add(new Date(before).toISOString())}::timestamptz`);
   let periods: string | null = null;
   if (after !== null) {
     // Documents are created in the past: without an upper bound, up to the period after now.
@@ -266,6 +271,9 @@ function upsertParams(docs: SearchDocument[]): unknown[] {
   ];
 }
 
+/** The first lexeme of a tsquery's text form (`'stone' <-> 'town'` gives `stone`). */
+const firstLexeme = (tsquery: string) => (/'((?:[^']|'')*)'/.exec(tsquery)?.[1] ?? '').replaceAll("''", "'");
+
 /** `(a) & (b) & !(c)`: tsquery texts produced by PostgreSQL itself, so only joined here. */
 const all = (qs: string[], not: string[]) =>
   [...qs.map((q) => `(${q})`), ...not.map((q) => `!(${q})`)].join(' & ');
@@ -275,7 +283,7 @@ const all = (qs: string[], not: string[]) =>
  * migration). Ranking follows Meilisearch's `last` matching strategy: a document must contain the
  * first term; documents containing the first k terms rank above those containing fewer; within a
  * tier ts_rank_cd (filename A, keywords and contact name B, text C) decides, then the newest.
- * Per tier only the newest `maxHits` matches are ranked, which bounds the cost of common words.
+ * The options bound the work a common word can cause; see PostgresEngineOptions.
  */
 export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptions = {}): SearchEngine {
   const maxHits = Math.max(1, Math.trunc(options.maxHits ?? 1000));
@@ -283,6 +291,14 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
   const scanLimit = Math.max(maxHits, Math.trunc(options.scanLimit ?? 5_000));
   const batchSize = Math.max(1, Math.trunc(options.batchSize ?? 500));
   const concurrency = Math.max(1, Math.trunc(options.concurrency ?? 2));
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      throw mapError(error);
+    }
+  };
+
   /** Words known to be in search_words (never deleted), so that a batch sends only new ones. */
   const knownWords = new Set<string>();
 
@@ -300,14 +316,6 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
     }
     await query(UPSERT, upsertParams(docs));
   }
-
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
-    try {
-      return await pool.query<R>(text, values);
-    } catch (error) {
-      throw mapError(error);
-    }
-  };
 
   /** Runs `fn` in a transaction on one connection, with the planner settings searches need. */
   async function searching<T>(fn: (run: Run) => Promise<T>): Promise<T> {
@@ -395,7 +403,9 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
     if (filters.periods) facets.push(`to_tsquery('simple', ${params.add(filters.periods)})`);
     const tiers = positive
       .map((_, k) => {
-        const tsq = [`${params.add(all(positive.slice(0, k + 1), negative))}::tsquery`, ...facets].join(' && ');
+        const tsq = [`${params.add(all(positive.slice(0, k + 1), negative))}::tsquery`, ...facets].join(
+          ' && ',
+        );
         // The inner LIMIT stops the heap scan after scanLimit matches (in table order): a common word
         // costs a bounded amount, and a rarer one gets exactly its newest maxHits matches.
         return `(select id, created_at, tsv, ${k + 1} as tier from (
@@ -406,7 +416,17 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
       .reverse()
       .join(' union all ');
     const any = params.add(positive.map((q) => `(${q})`).join(' | '));
-    const text = headline('t', `left(d."text", ${HEADLINE_CHARS})`, TEXT_HEADLINE, any);
+    // Stems minus their last letter are, as a rule, prefixes of the words they stem from.
+    const keys = [...new Set(positive.map(firstLexeme))].map((k) =>
+      params.add(k.length > 3 ? k.slice(0, -1) : k),
+    );
+    const at = `coalesce(least(${keys.map((k) => `nullif(strpos(lower(d."text"), ${k}), 0)`).join(', ')}), 1)`;
+    const text = headline(
+      't',
+      `substr(d."text", greatest(${at} - ${HEADLINE_LEAD}, 1), ${HEADLINE_WINDOW})`,
+      TEXT_HEADLINE,
+      any,
+    );
     const name = headline('n', 'd.filename', NAME_HEADLINE, any);
     const sql = `
       with tiers as (${tiers}),
@@ -485,8 +505,10 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
       const started = performance.now();
       const params = new Params();
       const filters = filterSql(q.filter, params);
-      const offset = Math.max(0, Math.trunc(q.offset));
-      const limit = Math.max(0, Math.min(Math.trunc(q.limit), maxHits - offset));
+      // Interpolated below as literals: whole numbers only, and nothing can page past maxHits.
+      const whole = (n: number) => (Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : 0);
+      const offset = Math.min(whole(q.offset), maxHits);
+      const limit = Math.min(whole(q.limit), maxHits - offset);
       const done = (r: { hits: SearchHit[]; totalHits: number }) => ({
         ...r,
         processingTimeMs: Math.round(performance.now() - started),

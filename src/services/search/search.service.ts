@@ -33,11 +33,11 @@ function validate(args: SearchArgs) {
   if (issues.length) throw badInput('Invalid search', issues);
 }
 
-/** What the engine indexes for one completed document. */
-export async function toSearchDocument(em: EntityManager, id: string): Promise<SearchDocument | null> {
-  const doc = await em.findOne(DocumentEntity, { id }, { populate: ['text', 'contact'] });
-  if (!doc || doc.status !== 'COMPLETED') return null;
-  return {
+/** What the engine indexes for the given documents: the completed ones among them, in one query. */
+export async function loadSearchDocuments(em: EntityManager, ids: string[]): Promise<SearchDocument[]> {
+  if (ids.length === 0) return [];
+  const docs = await em.find(DocumentEntity, { id: { $in: ids }, status: 'COMPLETED' }, { populate: ['text', 'contact'] });
+  return docs.map((doc) => ({
     id: doc.id,
     filename: doc.filename,
     text: doc.text ?? '',
@@ -49,7 +49,7 @@ export async function toSearchDocument(em: EntityManager, id: string): Promise<S
     language: doc.insights?.language ?? null,
     createdAt: doc.createdAt,
     version: doc.processedAt?.getTime() ?? 0,
-  };
+  }));
 }
 
 export function createSearchService(deps: { engine: SearchEngine; orm: MikroORM; metrics: Metrics }) {
@@ -58,7 +58,7 @@ export function createSearchService(deps: { engine: SearchEngine; orm: MikroORM;
     engine,
     /** The pipeline's index step: safe to re-run; a document no longer complete is removed. */
     async indexDocument(documentId: string): Promise<'done' | 'skipped'> {
-      const doc = await toSearchDocument(orm.em.fork(), documentId);
+      const [doc] = await loadSearchDocuments(orm.em.fork(), [documentId]);
       if (!doc) {
         await engine.remove([documentId]);
         return 'skipped';
