@@ -45,7 +45,7 @@ const env = z.object({
   WORKERS: z.coerce.number().int().min(0).max(64).default(1),
   EXTRACTION_THREADS: positiveInt.max(16).default(1),
   EXTRACTION_TIMEOUT_MS: positiveInt.default(30_000),
-  EXTRACTION_MAX_MEMORY_MB: positiveInt.default(256),
+  EXTRACTION_MAX_MEMORY_MB: positiveInt.min(48, 'must be at least 48 (a worker needs about 32 MB to start)').default(256),
   EXTRACTION_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   EXTRACTION_RETRY_DELAY_SECONDS: positiveInt.max(3600).default(2),
   JOB_MAINTENANCE_SECONDS: positiveInt.max(3600).default(30),

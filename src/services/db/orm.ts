@@ -5,6 +5,13 @@ import { entities } from '../../entities/index.ts';
 
 const migrationsDir = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
+/** MikroORM reads host and credentials from the URL but not `sslmode`: map it to the driver's TLS option. */
+function tlsFor(clientUrl: string) {
+  const mode = new URL(clientUrl).searchParams.get('sslmode');
+  if (!mode || mode === 'disable') return {};
+  return { ssl: { rejectUnauthorized: mode === 'verify-full' || mode === 'verify-ca' } };
+}
+
 export function ormOptions(clientUrl: string, poolMax = 10) {
   return defineConfig({
     clientUrl,
@@ -20,7 +27,7 @@ export function ormOptions(clientUrl: string, poolMax = 10) {
     },
     pool: { min: 0, max: poolMax },
     // Fail fast when the database is unreachable instead of queueing requests.
-    driverOptions: { connectionTimeoutMillis: 3000 },
+    driverOptions: { connectionTimeoutMillis: 3000, ...tlsFor(clientUrl) },
     allowGlobalContext: false,
     debug: false,
   });
