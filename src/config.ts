@@ -45,7 +45,9 @@ const env = z.object({
   WORKERS: z.coerce.number().int().min(0).max(64).default(1),
   EXTRACTION_THREADS: positiveInt.max(16).default(1),
   EXTRACTION_TIMEOUT_MS: positiveInt.default(30_000),
-  EXTRACTION_MAX_MEMORY_MB: positiveInt.min(48, 'must be at least 48 (a worker needs about 32 MB to start)').default(256),
+  EXTRACTION_MAX_MEMORY_MB: positiveInt
+    .min(48, 'must be at least 48 (a worker needs about 32 MB to start)')
+    .default(256),
   EXTRACTION_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   EXTRACTION_RETRY_DELAY_SECONDS: positiveInt.max(3600).default(2),
   JOB_MAINTENANCE_SECONDS: positiveInt.max(3600).default(30),
@@ -149,4 +151,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   return build(parsed.data);
+}
+
+/** For entry points: the configuration, or the error printed and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
 }

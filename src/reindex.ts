@@ -1,18 +1,11 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services/index.ts';
 
 // `npm run reindex` rebuilds the engine from PostgreSQL; `-- --check` only reports drift (exit 1 when any).
 // The numbers printed are the drift found before the rebuild.
 const check = process.argv.includes('--check');
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 const services = await createServices(
   config,
   createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),

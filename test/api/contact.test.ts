@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { query } from '../support/db.ts';
 import { contactInput, SUBMIT } from '../support/factories.ts';
 
 let t: TestApp;
@@ -10,14 +10,12 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 async function countContacts(where = 'true', params: unknown[] = []): Promise<number> {
-  const c = new pg.Client({ connectionString: t.databaseUrl });
-  await c.connect();
-  try {
-    const r = await c.query(`select count(*)::int as n from contacts where ${where}`, params);
-    return r.rows[0].n;
-  } finally {
-    await c.end();
-  }
+  const [row] = await query<{ n: number }>(
+    t.databaseUrl,
+    `select count(*)::int as n from contacts where ${where}`,
+    params,
+  );
+  return row!.n;
 }
 
 const issuesOf = (r: {

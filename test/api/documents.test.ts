@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDocx, makePdf, pseudoRandomBytes } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { query } from '../support/db.ts';
 import { contactInput } from '../support/factories.ts';
 import { multipart, SUBMIT_WITH_FILES, UPLOAD } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
@@ -45,15 +45,7 @@ const finished = (id: string) =>
     `document ${id} to finish`,
   );
 
-async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: t.databaseUrl });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T>(text: string, params: unknown[] = []) => query<T>(t.databaseUrl, text, params);
 
 async function storedObjects(): Promise<string[]> {
   const root = join(t.dataDir, 'objects', 'documents');

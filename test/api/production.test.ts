@@ -5,7 +5,10 @@ describe('in production', () => {
   let off: TestApp;
   let on: TestApp;
   beforeAll(async () => {
-    [off, on] = await Promise.all([startTestApp({ NODE_ENV: 'production' }), startTestApp({ NODE_ENV: 'production', GRAPHIQL: 'true' })]);
+    [off, on] = await Promise.all([
+      startTestApp({ NODE_ENV: 'production' }),
+      startTestApp({ NODE_ENV: 'production', GRAPHIQL: 'true' }),
+    ]);
   });
   afterAll(() => Promise.all([off.stop(), on.stop()]));
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { query } from '../support/db.ts';
 import { contactInput } from '../support/factories.ts';
 import { multipart, SUBMIT_WITH_FILES, UPLOAD } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
@@ -20,22 +20,18 @@ const SEARCH = `query($q: String!, $filter: DocumentSearchFilter, $limit: Int, $
 interface Result {
   searchDocuments: {
     totalHits: number;
-    hits: { score: number | null; document: { id: string; filename: string }; highlights: { field: string; snippet: string }[] }[];
+    hits: {
+      score: number | null;
+      document: { id: string; filename: string };
+      highlights: { field: string; snippet: string }[];
+    }[];
   };
 }
 
 const search = (q: string, filter?: Record<string, unknown>, limit?: number, offset?: number) =>
   t.staff<Result>(SEARCH, { q, filter, limit, offset });
 
-async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: t.databaseUrl });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T>(text: string, params: unknown[] = []) => query<T>(t.databaseUrl, text, params);
 
 const files = {
   spice: 'Zanzibar spice plantations export cloves and nutmeg across the Indian Ocean.',
@@ -46,24 +42,31 @@ const files = {
 
 beforeAll(async () => {
   t = await startTestApp();
-  const r = await multipart<{ submitContact: { contact: { id: string }; documents: { id: string; filename: string }[] } }>(
-    t.url,
-    SUBMIT_WITH_FILES,
-    { input: contactInput(), attachments: [null, null] },
-    [
-      { path: 'variables.attachments.0', name: 'spice.txt', content: files.spice },
-      { path: 'variables.attachments.1', name: 'ledger.txt', content: files.ledger },
-    ],
-  );
+  const r = await multipart<{
+    submitContact: { contact: { id: string }; documents: { id: string; filename: string }[] };
+  }>(t.url, SUBMIT_WITH_FILES, { input: contactInput(), attachments: [null, null] }, [
+    { path: 'variables.attachments.0', name: 'spice.txt', content: files.spice },
+    { path: 'variables.attachments.1', name: 'ledger.txt', content: files.ledger },
+  ]);
   contactId = r.data!.submitContact.contact.id;
   for (const d of r.data!.submitContact.documents) ids[d.filename.replace('.txt', '')] = d.id;
   for (const name of ['french', 'script'] as const) {
-    const u = await multipart<{ uploadDocument: { id: string } }>(t.url, UPLOAD, { file: null, documentType: name === 'french' ? 'report' : 'memo' }, [
-      { path: 'variables.file', name: `${name}.txt`, content: files[name] },
-    ], { staff: true });
+    const u = await multipart<{ uploadDocument: { id: string } }>(
+      t.url,
+      UPLOAD,
+      { file: null, documentType: name === 'french' ? 'report' : 'memo' },
+      [{ path: 'variables.file', name: `${name}.txt`, content: files[name] }],
+      { staff: true },
+    );
     ids[name] = u.data!.uploadDocument.id;
   }
-  await waitFor(async () => (await search('zanzibar')).data?.searchDocuments.totalHits === 2 && (await search('vanille')).data?.searchDocuments.totalHits === 1, 30_000, 'indexing');
+  await waitFor(
+    async () =>
+      (await search('zanzibar')).data?.searchDocuments.totalHits === 2 &&
+      (await search('vanille')).data?.searchDocuments.totalHits === 1,
+    30_000,
+    'indexing',
+  );
 });
 afterAll(() => t.stop());
 
@@ -80,7 +83,9 @@ describe('searchDocuments', () => {
 
   it('tolerates a typo', async () => {
     const r = await search('zanzibr');
-    expect(r.data!.searchDocuments.hits.map((h) => h.document.id).sort()).toEqual([ids.spice, ids.script].sort());
+    expect(r.data!.searchDocuments.hits.map((h) => h.document.id).sort()).toEqual(
+      [ids.spice, ids.script].sort(),
+    );
   });
 
   it('escapes document text in snippets', async () => {
@@ -95,10 +100,14 @@ describe('searchDocuments', () => {
       (await search(q, filter)).data!.searchDocuments.hits.map((h) => h.document.id).sort();
     expect(await only('zanzibar', { contactId })).toEqual([ids.spice]);
     expect(await only('zanzibar', { documentType: 'memo' })).toEqual([ids.script]);
-    expect(await only('zanzibar', { status: 'COMPLETED', language: 'en' })).toEqual([ids.spice, ids.script].sort());
+    expect(await only('zanzibar', { status: 'COMPLETED', language: 'en' })).toEqual(
+      [ids.spice, ids.script].sort(),
+    );
     expect(await only('vanille', { language: 'fr' })).toEqual([ids.french]);
     expect(await only('zanzibar', { createdAfter: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
-    expect(await only('zanzibar', { createdBefore: new Date(Date.now() + 60_000).toISOString() })).toEqual([ids.spice, ids.script].sort());
+    expect(await only('zanzibar', { createdBefore: new Date(Date.now() + 60_000).toISOString() })).toEqual(
+      [ids.spice, ids.script].sort(),
+    );
     expect(await only('zanzibar', { contactId: '" OR 1=1 --' })).toEqual([]);
   });
 

@@ -24,3 +24,14 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
     drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
 }
+
+/** One query on its own connection, for tests that look at rows directly. */
+export async function query<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
