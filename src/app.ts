@@ -13,6 +13,7 @@ import type { Context } from './context.ts';
 import { maskError } from './http/errors.ts';
 import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
+import { watchMultipart } from './http/upload-limit.ts';
 import { clientAddress, requestIdFrom, sendJson } from './http/util.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
@@ -27,19 +28,29 @@ interface ServerContext {
   transport?: 'http' | 'ws';
 }
 
+// More than a loopback or LAN connection holds in flight, so a client sending at full speed still reads our answer.
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 2_000;
+
 /**
- * An upload refused early (too large, bad type) must not make us read the rest of its body: drain a
- * little so the client can read our answer, then close the connection.
+ * An upload answered before its body was read (too large, bad type): detach the multipart parser,
+ * send FIN so the client stops, and discard what it still sends (at most LINGER_BYTES or LINGER_MS),
+ * so that it reads our answer rather than a connection reset; then close.
  */
-function stopReading(req: IncomingMessage, res: ServerResponse) {
+function stopReading(req: IncomingMessage) {
   if (req.complete) return;
+  req.unpipe();
+  const { socket } = req;
+  socket.end();
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  socket.once('close', () => clearTimeout(timer));
   let drained = 0;
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > 1024 * 1024) req.socket.destroy();
+    if (drained > LINGER_BYTES) close();
   });
   req.resume();
-  res.shouldKeepAlive = false;
 }
 
 const isMultipart = (req: IncomingMessage) =>
@@ -147,15 +158,27 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
           ],
         });
       }
-      res.once('finish', () => stopReading(req, res));
+      res.once('finish', () => stopReading(req));
+      const parsing = processRequest(req, res, {
+        // busboy refuses a file that reaches maxFileSize; MAX_UPLOAD_BYTES itself is allowed.
+        maxFileSize: config.uploads.maxBytes + 1,
+        maxFiles: config.uploads.maxFiles,
+      });
+      const body = watchMultipart(req, config.uploads.maxBytes);
+      let operations: unknown;
       try {
-        (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
-          maxFileSize: config.uploads.maxBytes,
-          maxFiles: config.uploads.maxFiles,
-        });
+        operations = await parsing;
       } catch (err) {
+        body.stop();
         return uploadRejected(res, err);
       }
+      if (body.cannotFit(operations)) {
+        const message = `A file is larger than the limit of ${config.uploads.maxBytes} bytes`;
+        return uploadRejected(res, { code: 'FILE_TOO_LARGE', message });
+      }
+      (req as IncomingMessage & { body?: unknown }).body = operations;
+      // Yoga's whole-body limit would count the files too; processRequest enforces the per-file limit.
+      delete req.headers['content-length'];
     }
     await yoga(req, res, { req, res, requestId, transport: 'http' });
   }

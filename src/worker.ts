@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { listenMetrics, metricsHandler } from './http/metrics-endpoint.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services/index.ts';
@@ -6,14 +6,7 @@ import { onShutdown } from './shutdown.ts';
 import { startWorkers } from './worker-runner.ts';
 
 // Workers alone: no HTTP API; scale these apart from the API processes.
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 const log = createLogger(config.logLevel);
 const services = await createServices(config, log);
 const workers = await startWorkers(services, Math.max(1, config.workers));

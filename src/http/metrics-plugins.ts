@@ -138,7 +138,12 @@ export function errorReporting(metrics: Metrics, name: Namer, log: Logger): Plug
     ({ result }: { result: unknown }) => {
       if (isAsyncIterable(result) || !(result as { errors?: unknown }).errors) return;
       const labels = operationLabels(name, args.document, args.operationName);
-      report(args.contextValue as Ctx, labels, (result as { errors: GraphQLError[] }).errors, 'INTERNAL_SERVER_ERROR');
+      report(
+        args.contextValue as Ctx,
+        labels,
+        (result as { errors: GraphQLError[] }).errors,
+        'INTERNAL_SERVER_ERROR',
+      );
     };
   return {
     onParse:

@@ -16,7 +16,8 @@ const ContactNotification = builder.objectRef<Contact>('ContactNotification').im
     attempts: t.exposeInt('notificationAttempts', { description: 'Send attempts so far' }),
     lastError: t.exposeString('notificationLastError', {
       nullable: true,
-      description: 'Why the last attempt failed; kept while retrying and after a permanent failure',
+      description:
+        'Why the last attempt failed, while retrying and after a permanent failure; null once sent',
     }),
     sentAt: t.expose('notificationSentAt', { type: 'DateTime', nullable: true }),
   }),

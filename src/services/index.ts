@@ -60,8 +60,8 @@ export async function createServices(config: Config, log: Logger) {
   const auth = await createAuthService(config.adminToken, config.dataDir);
   const store = await createObjectStore(config);
   await store.init();
-  const jobs = createJobQueue(databaseUrl, log);
-  await jobs.start(queueSpecs({ notifyRetryDelaySeconds: config.mail.retryDelaySeconds }));
+  const jobs = createJobQueue(databaseUrl, log, config.jobs);
+  await jobs.start(queueSpecs(config));
   const events = createEvents(config.redis?.url ?? null, metrics);
   const rateLimits = createRateLimits(config.rateLimit, metrics);
   const uploads = createUploadService({

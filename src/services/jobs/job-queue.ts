@@ -43,14 +43,17 @@ export interface JobQueue {
   stop(): Promise<void>;
 }
 
-export function createJobQueue(connectionString: string, log: Logger): JobQueue {
+export function createJobQueue(
+  connectionString: string,
+  log: Logger,
+  opts: { maintenanceSeconds: number },
+): JobQueue {
   const boss = new PgBoss({
     connectionString,
     schema: 'pgboss',
     max: 4,
-    // Jobs whose worker died are retried once their expiry passes; keep it short enough to recover quickly.
-    monitorStateIntervalSeconds: 10,
-    maintenanceIntervalSeconds: 30,
+    // Maintenance is what retries a job whose process died (once its expiry has passed): keep it frequent.
+    maintenanceIntervalSeconds: opts.maintenanceSeconds,
   });
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
   let started = false;

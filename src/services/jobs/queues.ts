@@ -9,23 +9,46 @@ export const QUEUES = {
   repairIndex: 'search-repair',
 } as const;
 
-/** The queues and their retry policies; the notification's first retry delay is configurable. */
-export const queueSpecs = (opts: { notifyRetryDelaySeconds: number }): QueueSpec[] => [
-  {
-    name: QUEUES.extract,
-    retryLimit: 3,
-    retryDelaySeconds: 2,
-    expireInSeconds: 120,
-    deadLetter: QUEUES.extractFailed,
-  },
-  // Indexing waits out an engine outage: many tries, backing off.
-  { name: QUEUES.index, retryLimit: 50, retryDelaySeconds: 2, expireInSeconds: 120 },
-  {
-    name: QUEUES.notify,
-    retryLimit: 8,
-    retryDelaySeconds: opts.notifyRetryDelaySeconds,
-    expireInSeconds: 180,
-    deadLetter: QUEUES.notifyFailed,
-  },
-  { name: QUEUES.repairIndex, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 600 },
-];
+export interface QueueSettings {
+  workers: number;
+  extraction: { threads: number; timeoutMs: number; retries: number; retryDelaySeconds: number };
+  mail: { retryDelaySeconds: number };
+}
+
+/** Time beyond the extraction limit itself for reading the object, starting a worker and saving the result. */
+const EXTRACTION_MARGIN_SECONDS = 10;
+
+/**
+ * How long an extraction job may stay active before the queue presumes its process dead and runs it
+ * again: the extractions queued ahead of it in this process's pool, its own, and a margin.
+ */
+export function extractionExpirySeconds(s: QueueSettings): number {
+  const rounds = Math.ceil(Math.max(1, s.workers) / s.extraction.threads);
+  return Math.ceil((rounds * s.extraction.timeoutMs) / 1000) + EXTRACTION_MARGIN_SECONDS;
+}
+
+/**
+ * The queues and their retry policy. A job keeps the expiry its queue had when it was enqueued, and the
+ * queue keeps the settings of the process that started last: give every process the same settings.
+ */
+export function queueSpecs(s: QueueSettings): QueueSpec[] {
+  return [
+    {
+      name: QUEUES.extract,
+      retryLimit: s.extraction.retries,
+      retryDelaySeconds: s.extraction.retryDelaySeconds,
+      expireInSeconds: extractionExpirySeconds(s),
+      deadLetter: QUEUES.extractFailed,
+    },
+    // Indexing waits out an engine outage: many tries, backing off.
+    { name: QUEUES.index, retryLimit: 50, retryDelaySeconds: 2, expireInSeconds: 120 },
+    {
+      name: QUEUES.notify,
+      retryLimit: 8,
+      retryDelaySeconds: s.mail.retryDelaySeconds,
+      expireInSeconds: 180,
+      deadLetter: QUEUES.notifyFailed,
+    },
+    { name: QUEUES.repairIndex, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 600 },
+  ];
+}

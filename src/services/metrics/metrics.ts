@@ -124,7 +124,8 @@ export function createMetrics() {
 function startAtZero(m: Metrics) {
   m.contacts.inc({ source: 'website' }, 0);
   for (const scope of ['client', 'global']) m.rateLimited.inc({ scope }, 0);
-  for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'error']) m.uploadsRefused.inc({ reason }, 0);
+  for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'error'])
+    m.uploadsRefused.inc({ reason }, 0);
   for (const reason of ['malformed', 'timeout', 'memory', 'unsupported', 'retries_exhausted'])
     m.extractionFailures.inc({ reason }, 0);
   for (const status of ['COMPLETED', 'FAILED']) m.documentsProcessed.inc({ status }, 0);

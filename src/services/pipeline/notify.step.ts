@@ -59,7 +59,7 @@ async function record(deps: NotifyDeps, contactId: string, data: ContactUpdate):
 export async function notifyStep(deps: NotifyDeps, contactId: string): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
   const contact = await em.findOne(ContactEntity, { id: contactId });
-  if (!contact || contact.notificationStatus !== 'PENDING') return 'skipped';
+  if (contact?.notificationStatus !== 'PENDING') return 'skipped';
   if (contact.notificationMessageId?.startsWith(SENDING)) return abandonedClaim(deps, contact);
   const documents = await em.find(
     DocumentEntity,
@@ -196,7 +196,7 @@ async function acknowledge(deps: NotifyDeps, contact: { id: string; email: strin
 export async function notifyGaveUpStep(deps: NotifyDeps, contactId: string): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
   const contact = await em.findOne(ContactEntity, { id: contactId });
-  if (!contact || contact.notificationStatus !== 'PENDING') return 'skipped';
+  if (contact?.notificationStatus !== 'PENDING') return 'skipped';
   const inFlight = contact.notificationMessageId?.startsWith(SENDING) ?? false;
   contact.notificationStatus = 'FAILED';
   contact.notificationMessageId = null;

@@ -36,7 +36,11 @@ function validate(args: SearchArgs) {
 /** What the engine indexes for the given documents: the completed ones among them, in one query. */
 export async function loadSearchDocuments(em: EntityManager, ids: string[]): Promise<SearchDocument[]> {
   if (ids.length === 0) return [];
-  const docs = await em.find(DocumentEntity, { id: { $in: ids }, status: 'COMPLETED' }, { populate: ['text', 'contact'] });
+  const docs = await em.find(
+    DocumentEntity,
+    { id: { $in: ids }, status: 'COMPLETED' },
+    { populate: ['text', 'contact'] },
+  );
   return docs.map((doc) => ({
     id: doc.id,
     filename: doc.filename,

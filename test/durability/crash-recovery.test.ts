@@ -1,0 +1,77 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess } from '../support/child.ts';
+import { createTestDatabase } from '../support/db.ts';
+import { multipart, UPLOAD } from '../support/upload.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  dossierEnv,
+  documentStatus,
+  type Proc,
+  query,
+  SLOW_PDF_PAGES,
+  slowPdf,
+  stopProcess,
+  tempDir,
+} from './processes.ts';
+
+// Extraction of the slow PDF takes 1-2 s; the job then expires 5 s + 10 s after it started.
+const TUNING = { EXTRACTION_TIMEOUT_MS: '5000', JOB_MAINTENANCE_SECONDS: '1', EXTRACTION_RETRY_DELAY_SECONDS: '1' };
+
+describe('a server killed during extraction', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataDir: string;
+  const running: Proc[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = await tempDir('dossier-crash-');
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((p) => stopProcess(p)));
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs the job again after a restart; the document completes and none stays PROCESSING', async () => {
+    const env = dossierEnv(db.url, dataDir, TUNING);
+    const pdf = await slowPdf();
+    const first = await startServerProcess(env);
+    running.push(first);
+    const r = await multipart<{ uploadDocument: { id: string } }>(
+      first.url,
+      UPLOAD,
+      { file: null },
+      [{ path: 'variables.file', name: 'ledger.pdf', content: pdf }],
+      { staff: true },
+    );
+    expect(r.errors).toBeUndefined();
+    const id = r.data!.uploadDocument.id;
+
+    await waitFor(async () => (await documentStatus(db.url, id)) === 'PROCESSING', 20_000, 'PROCESSING');
+    await stopProcess(first, 'SIGKILL');
+    expect(first.child.signalCode).toBe('SIGKILL');
+    expect(await documentStatus(db.url, id)).toBe('PROCESSING');
+    const [job] = await query<{ state: string }>(
+      db.url,
+      `select state from pgboss.job where name = 'document-extract' and data->>'documentId' = $1`,
+      [id],
+    );
+    expect(job?.state).toBe('active');
+
+    const second = await startServerProcess(env);
+    running.push(second);
+    await waitFor(
+      async () => (await documentStatus(db.url, id)) === 'COMPLETED',
+      45_000,
+      'the document to complete after the restart',
+    );
+    const [doc] = await query<{ attempts: number; error: string | null; pages: number }>(
+      db.url,
+      `select attempts, error, (insights->>'pageCount')::int as pages from documents where id = $1`,
+      [id],
+    );
+    expect(doc).toEqual({ attempts: 2, error: null, pages: SLOW_PDF_PAGES });
+    const stuck = await query(db.url, `select id from documents where status in ('PROCESSING', 'PENDING')`);
+    expect(stuck).toEqual([]);
+  }, 90_000);
+});

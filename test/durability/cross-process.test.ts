@@ -1,0 +1,119 @@
+import { rm } from 'node:fs/promises';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { STAFF_TOKEN } from '../support/app.ts';
+import { type ServerProcess, startServerProcess } from '../support/child.ts';
+import { createTestDatabase } from '../support/db.ts';
+import { multipart, UPLOAD } from '../support/upload.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  documentStatus,
+  dossierEnv,
+  type Proc,
+  query,
+  startRedis,
+  startWorkerProcess,
+  stopProcess,
+  tempDir,
+} from './processes.ts';
+
+interface Processed {
+  id: string;
+  status: string;
+  insights: { wordCount: number } | null;
+}
+
+const SUB = 'subscription { documentProcessed { id status insights { wordCount } } }';
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let dataDir: string;
+let api: ServerProcess;
+const running: Proc[] = [];
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  [redis, db, dataDir] = await Promise.all([
+    startRedis(),
+    createTestDatabase(),
+    tempDir('dossier-cross-'),
+  ]);
+  env = dossierEnv(db.url, dataDir, { REDIS_URL: redis.url });
+  // One at a time: both would create the same tables on a fresh database.
+  api = await startServerProcess({ ...env, WORKERS: '0' });
+  running.push(api);
+});
+afterAll(async () => {
+  await Promise.all(running.map((p) => stopProcess(p)));
+  await Promise.all([redis?.stop(), db?.drop(), dataDir && rm(dataDir, { recursive: true, force: true })]);
+});
+
+/** Subscribes on the API-only process and waits until it counts the subscription as open. */
+async function subscribe() {
+  const client = createClient({
+    url: `${api.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${STAFF_TOKEN}` },
+    retryAttempts: 0,
+  });
+  const events: Processed[] = [];
+  const errors: unknown[] = [];
+  client.subscribe<{ documentProcessed: Processed }>(
+    { query: SUB },
+    {
+      next: (e) => (e.data ? events.push(e.data.documentProcessed) : errors.push(e.errors)),
+      error: (e) => errors.push(e),
+      complete: () => undefined,
+    },
+  );
+  await waitFor(
+    async () => /^dossier_subscriptions_active\{transport="ws"\} 1$/m.test(await (await fetch(`${api.url}/metrics`)).text()),
+    10_000,
+    'the subscription to open',
+  );
+  return { events, errors, close: () => client.dispose() };
+}
+
+const upload = async (url: string, name: string, content: string) => {
+  const r = await multipart<{ uploadDocument: { id: string; status: string } }>(
+    url,
+    UPLOAD,
+    { file: null },
+    [{ path: 'variables.file', name, content }],
+    { staff: true },
+  );
+  expect(r.errors).toBeUndefined();
+  expect(r.data!.uploadDocument.status).toBe('PENDING');
+  return r.data!.uploadDocument.id;
+};
+
+describe('processes sharing PostgreSQL and Redis', () => {
+  it('delivers documentProcessed to a subscriber on another process; WORKERS=0 extracts nothing; npm run worker does', async () => {
+    const sub = await subscribe();
+    const full = await startServerProcess(env);
+    running.push(full);
+
+    const first = await upload(full.url, 'one.txt', 'alpha beta gamma delta');
+    await waitFor(async () => sub.events.some((e) => e.id === first), 20_000, 'the event from the other process');
+    expect(sub.events).toEqual([{ id: first, status: 'COMPLETED', insights: { wordCount: 4 } }]);
+
+    await stopProcess(full);
+    const second = await upload(api.url, 'two.txt', 'one two three');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await documentStatus(db.url, second)).toBe('PENDING');
+    const [job] = await query<{ state: string }>(
+      db.url,
+      `select state from pgboss.job where name = 'document-extract' and data->>'documentId' = $1`,
+      [second],
+    );
+    expect(job?.state).toBe('created');
+
+    running.push(await startWorkerProcess(env));
+    await waitFor(async () => sub.events.some((e) => e.id === second), 20_000, 'the event from the worker');
+    expect(sub.events.at(-1)).toEqual({ id: second, status: 'COMPLETED', insights: { wordCount: 3 } });
+    expect(await documentStatus(db.url, second)).toBe('COMPLETED');
+    expect(sub.errors).toEqual([]);
+    await sub.close();
+  }, 60_000);
+});

@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { freePort } from '../../src/services/db/embedded-postgres.ts';
+import { makePdf } from '../extraction/fixtures.ts';
+import { STAFF_TOKEN } from '../support/app.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `command` from the repository root and waits until its output matches `ready`. */
+export async function spawnUntil(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 60_000,
+): Promise<Proc> {
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${args.join(' ')} did not start:\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        ok();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    exited.then(() => fail(new Error(`${args.join(' ')} exited:\n${out}`)));
+  });
+  return { child, output: () => out, exited };
+}
+
+/** Signals a process and waits for it to end; SIGKILL follows a SIGTERM that is not obeyed in 15 s. */
+export async function stopProcess(p: Pick<Proc, 'child' | 'exited'>, signal: NodeJS.Signals = 'SIGTERM') {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill(signal);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+/** The environment of a Dossier process: one database, one data dir, the test staff token. */
+export function dossierEnv(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}) {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: STAFF_TOKEN,
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_MINUTE: '1000',
+    ...extra,
+  };
+}
+
+/** `npm run worker`: workers alone, no HTTP port. */
+export function startWorkerProcess(env: Record<string, string>): Promise<Proc> {
+  return spawnUntil(process.execPath, ['src/worker.ts'], env, /Dossier workers running/);
+}
+
+/** A throwaway data dir readable by the embedded PostgreSQL's user. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/** A Debian redis-server on a free port that keeps nothing on disk. */
+export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = await tempDir('dossier-redis-');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const proc = await spawnUntil(
+    'redis-server',
+    [...args, '--dir', dir],
+    { PATH: process.env.PATH ?? '' },
+    /Ready to accept connections/,
+  );
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await stopProcess(proc);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function query<T>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export const documentStatus = async (databaseUrl: string, id: string) =>
+  (await query<{ status: string }>(databaseUrl, 'select status from documents where id = $1', [id]))[0]
+    ?.status;
+
+/** `/proc/<pid>/status` fields in KiB, e.g. VmRSS and VmHWM (the peak since the last reset). */
+export async function memoryKiB(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+/** Resets VmHWM to the current RSS (Linux clear_refs), so the next peak belongs to what follows. */
+export const resetPeak = (pid: number) => writeFile(`/proc/${pid}/clear_refs`, '5');
+
+export const SLOW_PDF_PAGES = 320;
+
+/** A PDF that takes pdf-parse a second or two (SLOW_PDF_PAGES text pages), made once and cached. */
+export async function slowPdf(): Promise<Uint8Array> {
+  const dir = join(tmpdir(), 'dossier-test-cache');
+  const file = join(dir, `slow-${SLOW_PDF_PAGES}-v1.pdf`);
+  if (existsSync(file)) return new Uint8Array(await readFile(file));
+  const text = 'Zanzibar spice plantations export cloves and nutmeg to the markets of the world. '.repeat(30);
+  const pdf = await makePdf(Array.from({ length: SLOW_PDF_PAGES }, (_, i) => `Page ${i + 1}. ${text}`));
+  await mkdir(dir, { recursive: true });
+  // Written aside and renamed, so a parallel test never reads half a file.
+  await writeFile(`${file}.${process.pid}`, pdf);
+  await rename(`${file}.${process.pid}`, file);
+  return pdf;
+}

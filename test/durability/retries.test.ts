@@ -1,0 +1,61 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers } from '../../src/worker-runner.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { multipart, UPLOAD } from '../support/upload.ts';
+import { waitFor } from '../support/wait.ts';
+import { documentStatus, query } from './processes.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  // No workers yet: the object must be gone before the first try.
+  t = await startTestApp({ WORKERS: '0', EXTRACTION_RETRIES: '2', EXTRACTION_RETRY_DELAY_SECONDS: '1' });
+});
+afterAll(() => t.stop());
+
+describe('an extraction that keeps failing for an infrastructure reason', () => {
+  it('is retried with backoff, then the dead-letter step marks the document FAILED with the reason', async () => {
+    const r = await multipart<{ uploadDocument: { id: string } }>(
+      t.url,
+      UPLOAD,
+      { file: null },
+      [{ path: 'variables.file', name: 'gone.txt', content: 'words that will never be read' }],
+      { staff: true },
+    );
+    expect(r.errors).toBeUndefined();
+    const id = r.data!.uploadDocument.id;
+    const [row] = await query<{ storage_key: string }>(
+      t.databaseUrl,
+      'select storage_key from documents where id = $1',
+      [id],
+    );
+    await rm(join(t.dataDir, 'objects', row!.storage_key));
+
+    await startWorkers(t.app.services, 1);
+    await waitFor(async () => (await documentStatus(t.databaseUrl, id)) === 'FAILED', 25_000, 'FAILED');
+
+    const [doc] = await query<{ error: string; attempts: number; processed: boolean }>(
+      t.databaseUrl,
+      'select error, attempts, processed_at is not null as processed from documents where id = $1',
+      [id],
+    );
+    expect(doc!.error).toBe(`Extraction failed after retries: object not found: ${row!.storage_key}`);
+    expect(doc!.attempts).toBe(3);
+    expect(doc!.processed).toBe(true);
+    const jobs = await query<{ name: string; state: string; retry_count: number }>(
+      t.databaseUrl,
+      `select name, state, retry_count from pgboss.job where data->>'documentId' = $1 order by created_on`,
+      [id],
+    );
+    expect(jobs).toEqual([
+      { name: 'document-extract', state: 'failed', retry_count: 2 },
+      { name: 'document-extract-failed', state: 'completed', retry_count: 0 },
+    ]);
+    const res = await t.staff<{ document: { status: string; error: string } }>(
+      'query($id: ID!) { document(id: $id) { status error } }',
+      { id },
+    );
+    expect(res.data?.document).toEqual({ status: 'FAILED', error: doc!.error });
+  }, 40_000);
+});

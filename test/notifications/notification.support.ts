@@ -1,0 +1,92 @@
+import pg from 'pg';
+import type { Env } from '../../src/config.ts';
+import type { NotificationDocument } from '../../src/services/mail/contact-notification.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { waitFor } from '../support/wait.ts';
+
+export interface NotificationState {
+  status: 'PENDING' | 'SENT' | 'FAILED' | 'SKIPPED';
+  attempts: number;
+  lastError: string | null;
+  sentAt: string | null;
+}
+
+// The GraphQL Document selection below has the renderer's input shape.
+export type ContactDocument = NotificationDocument;
+
+const CONTACT = /* GraphQL */ `
+  query Contact($id: ID!) {
+    contact(id: $id) {
+      notification { status attempts lastError sentAt }
+      documents { filename contentType size status insights { wordCount pageCount language keywords } }
+    }
+  }
+`;
+
+/** The contact's notification state and documents, read as staff over GraphQL. */
+export async function readContact(t: TestApp, id: string) {
+  const r = await t.staff<{ contact: { notification: NotificationState; documents: ContactDocument[] } }>(
+    CONTACT,
+    { id },
+  );
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return r.data!.contact;
+}
+
+/** Polls the contact until its notification reaches `status`; answers the contact as then read. */
+export const notificationSettled = (t: TestApp, id: string, status: NotificationState['status']) =>
+  waitFor(
+    async () => {
+      const c = await readContact(t, id);
+      return c.notification.status === status && c;
+    },
+    20_000,
+    `notification ${status}`,
+  );
+
+const HOLD_KEY = 4242;
+
+/**
+ * A session on the test app's database. Installs a trigger that makes the first update of documents
+ * named `slow*` (extraction marking them PROCESSING) wait on an advisory lock while `holdSlow()` has
+ * it: their extraction then takes as long as the test wants. Call after the app has migrated.
+ */
+export async function controlDatabase(databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`
+    create function test_hold_slow() returns trigger language plpgsql as $$
+    begin perform pg_advisory_xact_lock(${HOLD_KEY}); return new; end $$;
+    create trigger test_hold_slow before update on documents
+      for each row when (old.filename like 'slow%') execute function test_hold_slow();`);
+  return {
+    holdSlow: () => client.query('select pg_advisory_lock($1)', [HOLD_KEY]).then(() => undefined),
+    releaseSlow: () => client.query('select pg_advisory_unlock_all()').then(() => undefined),
+    query: (text: string, values: unknown[] = []) => client.query(text, values),
+    close: () => client.end(),
+  };
+}
+
+export type DatabaseControl = Awaited<ReturnType<typeof controlDatabase>>;
+
+/** The value of one sample of /metrics, 0 when absent. */
+export async function metricValue(t: TestApp, sample: string): Promise<number> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}
+
+/** The app and a control session on its database; `stop()` lets held documents go first. */
+export async function startNotificationApp(env: Env) {
+  const t = await startTestApp(env);
+  const db = await controlDatabase(t.databaseUrl);
+  return {
+    t,
+    db,
+    async stop() {
+      await db.releaseSlow();
+      await db.close();
+      await t.stop();
+    },
+  };
+}

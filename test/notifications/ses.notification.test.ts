@@ -1,0 +1,265 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePdf } from '../extraction/fixtures.ts';
+import type { TestApp } from '../support/app.ts';
+import { contactInput, SUBMIT } from '../support/factories.ts';
+import { type SesPeer, type StoredEmail, startSesPeer } from '../support/ses-peer.ts';
+import { multipart, SUBMIT_WITH_FILES } from '../support/upload.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  type DatabaseControl,
+  metricValue,
+  notificationSettled,
+  readContact,
+  startNotificationApp,
+} from './notification.support.ts';
+import { type SesGate, startSesGate } from './ses-gate.ts';
+
+const OWNER = 'owner@example.test';
+const FROM = 'dossier@example.test';
+const BRIEF =
+  'Our company needs an audit of the payroll system. The payroll audit should cover taxes, ' +
+  'pensions and the payroll reports of the last three years.';
+const credentialVars = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+const savedEnv = Object.fromEntries(credentialVars.map((k) => [k, process.env[k]]));
+
+let peer: SesPeer;
+let gate: SesGate;
+let t: TestApp;
+let db: DatabaseControl;
+let stopApp: () => Promise<void>;
+
+beforeAll(async () => {
+  // The default AWS credential chain reads these first; the emulator accepts any signed request.
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test-secret';
+  peer = await startSesPeer();
+  gate = await startSesGate(peer.endpoint);
+  ({
+    t,
+    db,
+    stop: stopApp,
+  } = await startNotificationApp({
+    SES_REGION: 'us-east-1',
+    SES_ENDPOINT: gate.endpoint,
+    MAIL_FROM: FROM,
+    MAIL_TO: OWNER,
+    MAIL_ACKNOWLEDGE: 'true',
+    NOTIFY_WAIT_SECONDS: '30',
+    NOTIFY_RETRY_DELAY_SECONDS: '1',
+    // Two extraction workers: one may sit on a held-back document while the other goes on.
+    WORKERS: '2',
+  }));
+});
+
+afterAll(async () => {
+  await stopApp?.();
+  await gate?.stop();
+  await peer?.stop();
+  for (const k of credentialVars) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+});
+
+// The emulator's store is per process: pick this contact's messages by id and address.
+const ownerEmails = async (contactId: string) =>
+  (await peer.emails()).filter(
+    (e) => e.destination.to.includes(OWNER) && e.body.text?.includes(`Contact id: ${contactId}`),
+  );
+const emailsTo = async (address: string) =>
+  (await peer.emails()).filter((e) => e.destination.to.includes(address));
+
+async function submit(input: Record<string, unknown>): Promise<string> {
+  const r = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input });
+  expect(r.errors).toBeUndefined();
+  return r.data!.submitContact.contact.id;
+}
+
+async function onlyEmail(contactId: string): Promise<StoredEmail> {
+  const emails = await ownerEmails(contactId);
+  expect(emails).toHaveLength(1);
+  return emails[0]!;
+}
+
+describe('contact notification over SES', () => {
+  it('tells the owner about the contact and its documents, with insights once extraction finished', async () => {
+    await db.holdSlow();
+    const input = contactInput({
+      name: 'Grace Hopper',
+      company: 'Navy Labs',
+      service: 'Compilers',
+      message: 'First line\nSecond line',
+    });
+    const before = Date.now();
+    const r = await multipart<{ submitContact: { contact: { id: string } } }>(
+      t.url,
+      SUBMIT_WITH_FILES,
+      { input, attachments: [null, null] },
+      [
+        { path: 'variables.attachments.0', name: 'slow-brief.txt', content: BRIEF, type: 'text/plain' },
+        {
+          path: 'variables.attachments.1',
+          name: 'deck.pdf',
+          content: await makePdf([`Quarterly report. ${BRIEF}`]),
+          type: 'application/pdf',
+        },
+      ],
+    );
+    expect(r.errors).toBeUndefined();
+    const id = r.data!.submitContact.contact.id;
+
+    // deck.pdf finishes while slow-brief.txt is held back: the email waits for both.
+    await waitFor(async () => (await readContact(t, id)).documents.some((d) => d.status === 'COMPLETED'));
+    const waiting = await readContact(t, id);
+    expect(waiting.notification).toEqual({ status: 'PENDING', attempts: 0, lastError: null, sentAt: null });
+    expect(await ownerEmails(id)).toEqual([]);
+    await db.releaseSlow();
+
+    const done = await notificationSettled(t, id, 'SENT');
+    expect(done.notification.attempts).toBe(1);
+    expect(done.notification.lastError).toBeNull();
+    const sentAt = Date.parse(done.notification.sentAt!);
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(sentAt).toBeLessThanOrEqual(Date.now());
+
+    const email = await onlyEmail(id);
+    expect(email.from).toBe(FROM);
+    expect(email.destination).toEqual({ to: [OWNER], cc: [], bcc: [] });
+    expect(email.replyTo).toEqual([input.email]);
+    expect(email.subject).toBe('New contact: Grace Hopper (Navy Labs)');
+    const text = email.body.text!;
+    for (const line of [
+      'Name: Grace Hopper',
+      `Email: ${input.email}`,
+      'Company: Navy Labs',
+      'Service: Compilers',
+      'Message:\nFirst line\nSecond line',
+      'Documents (2):',
+    ]) {
+      expect(text).toContain(line);
+    }
+    expect(done.documents.map((d) => d.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    for (const doc of done.documents) {
+      const i = doc.insights!;
+      const line = text.split('\n').find((l) => l.startsWith(`- ${doc.filename} (${doc.contentType}, `));
+      expect(line, doc.filename).toBeDefined();
+      expect(line).toContain(`): ${i.wordCount} words`);
+      if (i.pageCount !== null) expect(line).toContain(`, ${i.pageCount} pages`);
+      expect(line).toContain(`, language ${i.language}`);
+      expect(line).toContain(`keywords: ${i.keywords.slice(0, 10).join(', ')}`);
+      expect(line).not.toContain('status');
+      expect(email.body.html).toContain(`<li>${doc.filename} (${doc.contentType}, `);
+    }
+    expect(done.documents.find((d) => d.filename === 'slow-brief.txt')!.insights!.keywords).toContain(
+      'payroll',
+    );
+
+    // MAIL_ACKNOWLEDGE=true: the submitter gets a thank-you that echoes nothing they typed.
+    const [ack, ...more] = await waitFor(async () => {
+      const e = await emailsTo(input.email);
+      return e.length > 0 && e;
+    });
+    expect(more).toEqual([]);
+    expect(ack!.subject).toBe('Thank you for contacting Dossier');
+    expect(ack!.from).toBe(FROM);
+    expect(ack!.replyTo).toEqual([OWNER]);
+    expect(ack!.body.text).not.toContain('First line');
+  });
+
+  it('refuses line breaks in header fields and flattens other separators to one subject line', async () => {
+    for (const bad of [
+      { name: 'Eve\r\nBcc: evil@attacker.test' },
+      { company: 'ACME\nBcc: evil@attacker.test' },
+      { email: 'eve@example.test\r\nBcc: evil@attacker.test' },
+    ]) {
+      const r = await t.gql(SUBMIT, { input: contactInput(bad) });
+      expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    const input = contactInput({
+      name: 'Eve\u2028Bcc: evil@attacker.test',
+      company: 'ACME\u2029Reply-To: evil@attacker.test\u202e',
+      service: 'Cc: evil@attacker.test',
+    });
+    const id = await submit(input);
+    await notificationSettled(t, id, 'SENT');
+    const email = await onlyEmail(id);
+    expect(email.subject).toBe(
+      'New contact: Eve Bcc: evil@attacker.test (ACME Reply-To: evil@attacker.test)',
+    );
+    expect(email.destination).toEqual({ to: [OWNER], cc: [], bcc: [] });
+    expect(email.replyTo).toEqual([input.email]);
+    const recipients = (await peer.emails()).flatMap((e) => [
+      ...e.destination.to,
+      ...e.destination.cc,
+      ...e.destination.bcc,
+      ...e.replyTo,
+    ]);
+    expect(recipients).not.toContain('evil@attacker.test');
+  });
+
+  it('escapes everything the submitter typed in the HTML part', async () => {
+    const input = contactInput({
+      name: '<img src=x onerror=alert(1)>',
+      company: `Tom & Jerry's "Cheese"`,
+      message: '<script>alert("x")</script>\n<b>bold</b> & more',
+    });
+    const id = await submit(input);
+    await notificationSettled(t, id, 'SENT');
+    const { body, subject } = await onlyEmail(id);
+    expect(subject).toBe(`New contact: <img src=x onerror=alert(1)> (Tom & Jerry's "Cheese")`);
+    expect(body.html).not.toMatch(/<script|<img|<b>bold/);
+    expect(body.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(body.html).toContain('Tom &amp; Jerry&#39;s &quot;Cheese&quot;');
+    expect(body.html).toContain(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\n&lt;b&gt;bold&lt;/b&gt; &amp; more',
+    );
+    expect(body.text).toContain('Message:\n<script>alert("x")</script>\n<b>bold</b> & more');
+  });
+
+  it('retries while SES is unreachable and delivers exactly once when it is back', async () => {
+    await gate.down();
+    const input = contactInput({ name: 'Outage Tester' });
+    const id = await submit(input);
+    const failing = await waitFor(async () => {
+      const { notification: n } = await readContact(t, id);
+      return n.lastError !== null && n;
+    });
+    expect(failing.status).toBe('PENDING');
+    expect(failing.attempts).toBeGreaterThanOrEqual(1);
+    expect(failing.lastError).toContain('ECONNREFUSED');
+    expect(failing.sentAt).toBeNull();
+    expect(await ownerEmails(id)).toEqual([]);
+
+    await gate.up();
+    const done = await notificationSettled(t, id, 'SENT');
+    expect(done.notification.attempts).toBeGreaterThan(1);
+    expect(done.notification.attempts).toBeGreaterThanOrEqual(failing.attempts);
+    expect(done.notification.lastError).toBeNull();
+    await waitFor(async () => (await emailsTo(input.email)).length > 0);
+    // A duplicate would come from a retry after the recorded success: give one the time to happen.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await ownerEmails(id)).toHaveLength(1);
+    expect(await emailsTo(input.email)).toHaveLength(1);
+  });
+
+  it('records a permanent rejection as FAILED, counts it and does not retry', async () => {
+    const sample = 'dossier_emails_failed_total{kind="notification",permanent="true"}';
+    const failedBefore = await metricValue(t, sample);
+    gate.rejectAll(true);
+    try {
+      const input = contactInput({ name: 'Rejected Sender' });
+      const id = await submit(input);
+      const { notification } = await notificationSettled(t, id, 'FAILED');
+      expect(notification.attempts).toBe(1);
+      expect(notification.sentAt).toBeNull();
+      expect(notification.lastError).toContain('MessageRejected');
+      expect(notification.lastError).toContain('Email address is not verified.');
+      expect(await metricValue(t, sample)).toBe(failedBefore + 1);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await readContact(t, id)).notification.attempts).toBe(1);
+      expect(await emailsTo(input.email)).toEqual([]);
+    } finally {
+      gate.rejectAll(false);
+    }
+  });
+});
