@@ -61,7 +61,7 @@ export async function createServices(config: Config, log: Logger) {
   const store = await createObjectStore(config);
   await store.init();
   const jobs = createJobQueue(databaseUrl, log, config.jobs);
-  await jobs.start(queueSpecs(config));
+  await jobs.start(queueSpecs(config), { setPolicies: config.workers > 0 });
   const events = createEvents(config.redis?.url ?? null, metrics);
   const rateLimits = createRateLimits(config.rateLimit, metrics);
   const uploads = createUploadService({

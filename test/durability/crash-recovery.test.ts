@@ -1,22 +1,26 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess } from '../support/child.ts';
-import { createTestDatabase } from '../support/db.ts';
-import { multipart, UPLOAD } from '../support/upload.ts';
+import { createTestDatabase, query } from '../support/db.ts';
 import { waitFor } from '../support/wait.ts';
 import {
-  dossierEnv,
   documentStatus,
+  dossierEnv,
+  extractionJobState,
   type Proc,
-  query,
   SLOW_PDF_PAGES,
   slowPdf,
   stopProcess,
   tempDir,
+  uploadFile,
 } from './processes.ts';
 
 // Extraction of the slow PDF takes 1-2 s; the job then expires 5 s + 10 s after it started.
-const TUNING = { EXTRACTION_TIMEOUT_MS: '5000', JOB_MAINTENANCE_SECONDS: '1', EXTRACTION_RETRY_DELAY_SECONDS: '1' };
+const TUNING = {
+  EXTRACTION_TIMEOUT_MS: '5000',
+  JOB_MAINTENANCE_SECONDS: '1',
+  EXTRACTION_RETRY_DELAY_SECONDS: '1',
+};
 
 describe('a server killed during extraction', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -37,26 +41,13 @@ describe('a server killed during extraction', () => {
     const pdf = await slowPdf();
     const first = await startServerProcess(env);
     running.push(first);
-    const r = await multipart<{ uploadDocument: { id: string } }>(
-      first.url,
-      UPLOAD,
-      { file: null },
-      [{ path: 'variables.file', name: 'ledger.pdf', content: pdf }],
-      { staff: true },
-    );
-    expect(r.errors).toBeUndefined();
-    const id = r.data!.uploadDocument.id;
+    const { id } = await uploadFile(first.url, 'ledger.pdf', pdf);
 
     await waitFor(async () => (await documentStatus(db.url, id)) === 'PROCESSING', 20_000, 'PROCESSING');
     await stopProcess(first, 'SIGKILL');
     expect(first.child.signalCode).toBe('SIGKILL');
     expect(await documentStatus(db.url, id)).toBe('PROCESSING');
-    const [job] = await query<{ state: string }>(
-      db.url,
-      `select state from pgboss.job where name = 'document-extract' and data->>'documentId' = $1`,
-      [id],
-    );
-    expect(job?.state).toBe('active');
+    expect(await extractionJobState(db.url, id)).toBe('active');
 
     const second = await startServerProcess(env);
     running.push(second);

@@ -5,17 +5,18 @@ import WebSocket from 'ws';
 import { STAFF_TOKEN } from '../support/app.ts';
 import { type ServerProcess, startServerProcess } from '../support/child.ts';
 import { createTestDatabase } from '../support/db.ts';
-import { multipart, UPLOAD } from '../support/upload.ts';
+import { scrape, total } from '../support/metrics.ts';
 import { waitFor } from '../support/wait.ts';
 import {
   documentStatus,
   dossierEnv,
+  extractionJobState,
   type Proc,
-  query,
   startRedis,
   startWorkerProcess,
   stopProcess,
   tempDir,
+  uploadFile,
 } from './processes.ts';
 
 interface Processed {
@@ -34,11 +35,7 @@ const running: Proc[] = [];
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [redis, db, dataDir] = await Promise.all([
-    startRedis(),
-    createTestDatabase(),
-    tempDir('dossier-cross-'),
-  ]);
+  [redis, db, dataDir] = await Promise.all([startRedis(), createTestDatabase(), tempDir('dossier-cross-')]);
   env = dossierEnv(db.url, dataDir, { REDIS_URL: redis.url });
   // One at a time: both would create the same tables on a fresh database.
   api = await startServerProcess({ ...env, WORKERS: '0' });
@@ -68,25 +65,12 @@ async function subscribe() {
     },
   );
   await waitFor(
-    async () => /^dossier_subscriptions_active\{transport="ws"\} 1$/m.test(await (await fetch(`${api.url}/metrics`)).text()),
+    async () => total(await scrape(api.url), 'dossier_subscriptions_active', { transport: 'ws' }) === 1,
     10_000,
     'the subscription to open',
   );
   return { events, errors, close: () => client.dispose() };
 }
-
-const upload = async (url: string, name: string, content: string) => {
-  const r = await multipart<{ uploadDocument: { id: string; status: string } }>(
-    url,
-    UPLOAD,
-    { file: null },
-    [{ path: 'variables.file', name, content }],
-    { staff: true },
-  );
-  expect(r.errors).toBeUndefined();
-  expect(r.data!.uploadDocument.status).toBe('PENDING');
-  return r.data!.uploadDocument.id;
-};
 
 describe('processes sharing PostgreSQL and Redis', () => {
   it('delivers documentProcessed to a subscriber on another process; WORKERS=0 extracts nothing; npm run worker does', async () => {
@@ -94,20 +78,20 @@ describe('processes sharing PostgreSQL and Redis', () => {
     const full = await startServerProcess(env);
     running.push(full);
 
-    const first = await upload(full.url, 'one.txt', 'alpha beta gamma delta');
-    await waitFor(async () => sub.events.some((e) => e.id === first), 20_000, 'the event from the other process');
+    const { id: first } = await uploadFile(full.url, 'one.txt', 'alpha beta gamma delta');
+    await waitFor(
+      async () => sub.events.some((e) => e.id === first),
+      20_000,
+      'the event from the other process',
+    );
     expect(sub.events).toEqual([{ id: first, status: 'COMPLETED', insights: { wordCount: 4 } }]);
 
     await stopProcess(full);
-    const second = await upload(api.url, 'two.txt', 'one two three');
+    const { id: second, status } = await uploadFile(api.url, 'two.txt', 'one two three');
+    expect(status).toBe('PENDING');
     await new Promise((r) => setTimeout(r, 3000));
     expect(await documentStatus(db.url, second)).toBe('PENDING');
-    const [job] = await query<{ state: string }>(
-      db.url,
-      `select state from pgboss.job where name = 'document-extract' and data->>'documentId' = $1`,
-      [second],
-    );
-    expect(job?.state).toBe('created');
+    expect(await extractionJobState(db.url, second)).toBe('created');
 
     running.push(await startWorkerProcess(env));
     await waitFor(async () => sub.events.some((e) => e.id === second), 20_000, 'the event from the worker');

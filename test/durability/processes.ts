@@ -4,10 +4,11 @@ import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { freePort } from '../../src/services/db/embedded-postgres.ts';
 import { makePdf } from '../extraction/fixtures.ts';
 import { STAFF_TOKEN } from '../support/app.ts';
+import { query } from '../support/db.ts';
+import { multipart, UPLOAD } from '../support/upload.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -100,15 +101,28 @@ export async function startRedis(): Promise<{ url: string; stop(): Promise<void>
   };
 }
 
-export async function query<T>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
+/** Uploads one file as staff (uploadDocument); the new document's id and status. */
+export async function uploadFile(url: string, name: string, content: Uint8Array | string) {
+  const r = await multipart<{ uploadDocument: { id: string; status: string } }>(
+    url,
+    UPLOAD,
+    { file: null },
+    [{ path: 'variables.file', name, content }],
+    { staff: true },
+  );
+  if (!r.data?.uploadDocument) throw new Error(`upload failed: ${JSON.stringify(r.errors)}`);
+  return r.data.uploadDocument;
 }
+
+/** The pg-boss state of a document's extraction job (created, active, retry, completed, failed). */
+export const extractionJobState = async (databaseUrl: string, documentId: string) =>
+  (
+    await query<{ state: string }>(
+      databaseUrl,
+      `select state from pgboss.job where name = 'document-extract' and data->>'documentId' = $1`,
+      [documentId],
+    )
+  )[0]?.state;
 
 export const documentStatus = async (databaseUrl: string, id: string) =>
   (await query<{ status: string }>(databaseUrl, 'select status from documents where id = $1', [id]))[0]

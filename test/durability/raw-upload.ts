@@ -8,7 +8,10 @@ const CHUNK = Buffer.alloc(64 * 1024, 'a');
 
 export interface RawUploadResult {
   status: number;
-  body: { data?: { uploadDocument?: { id: string; size: number; status: string } } | null; errors?: GqlError[] };
+  body: {
+    data?: { uploadDocument?: { id: string; size: number; status: string } } | null;
+    errors?: GqlError[];
+  };
   /** Body bytes handed to the socket when the answer's headers arrived. */
   sentBeforeAnswer: number;
   /** The whole request body. */
@@ -19,7 +22,11 @@ export interface RawUploadResult {
  * An uploadDocument request whose file (`size` bytes of text) is generated while it is sent, never held
  * whole: with a Content-Length as browsers send it, or chunked when `chunked`.
  */
-export function rawUpload(url: string, size: number, opts: { chunked?: boolean } = {}): Promise<RawUploadResult> {
+export function rawUpload(
+  url: string,
+  size: number,
+  opts: { chunked?: boolean } = {},
+): Promise<RawUploadResult> {
   const head = Buffer.from(
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n` +
       `${JSON.stringify({ query: UPLOAD, variables: { file: null } })}\r\n` +
@@ -30,7 +37,8 @@ export function rawUpload(url: string, size: number, opts: { chunked?: boolean }
   const total = head.length + size + tail.length;
   function* parts() {
     yield head;
-    for (let sent = 0; sent < size; sent += CHUNK.length) yield CHUNK.subarray(0, Math.min(CHUNK.length, size - sent));
+    for (let sent = 0; sent < size; sent += CHUNK.length)
+      yield CHUNK.subarray(0, Math.min(CHUNK.length, size - sent));
     yield tail;
   }
   return new Promise((resolve, reject) => {

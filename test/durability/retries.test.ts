@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../src/worker-runner.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { multipart, UPLOAD } from '../support/upload.ts';
+import { query } from '../support/db.ts';
 import { waitFor } from '../support/wait.ts';
-import { documentStatus, query } from './processes.ts';
+import { documentStatus, uploadFile } from './processes.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -16,15 +16,7 @@ afterAll(() => t.stop());
 
 describe('an extraction that keeps failing for an infrastructure reason', () => {
   it('is retried with backoff, then the dead-letter step marks the document FAILED with the reason', async () => {
-    const r = await multipart<{ uploadDocument: { id: string } }>(
-      t.url,
-      UPLOAD,
-      { file: null },
-      [{ path: 'variables.file', name: 'gone.txt', content: 'words that will never be read' }],
-      { staff: true },
-    );
-    expect(r.errors).toBeUndefined();
-    const id = r.data!.uploadDocument.id;
+    const { id } = await uploadFile(t.url, 'gone.txt', 'words that will never be read');
     const [row] = await query<{ storage_key: string }>(
       t.databaseUrl,
       'select storage_key from documents where id = $1',

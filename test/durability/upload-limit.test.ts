@@ -6,11 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePdf } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { type ServerProcess, startServerProcess } from '../support/child.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { createTestDatabase, query } from '../support/db.ts';
 import { type S3Peer, startS3Peer } from '../support/s3-peer.ts';
-import { multipart, UPLOAD } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
-import { dossierEnv, memoryKiB, query, resetPeak, stopProcess, tempDir } from './processes.ts';
+import { dossierEnv, memoryKiB, resetPeak, stopProcess, tempDir, uploadFile } from './processes.ts';
 import { rawUpload } from './raw-upload.ts';
 
 const MiB = 1024 * 1024;
@@ -41,7 +40,9 @@ describe('a file over the default 25 MiB limit, in-process', () => {
     expect(r.sentBeforeAnswer).toBeLessThan(r.total);
     await waitFor(async () => sockets.every((s) => s.destroyed), 5_000, 'the connection to close');
     const read = sockets.reduce((n, s) => n + s.bytesRead, 0);
-    console.info(`server read ${read} of ${r.total} bytes; client had sent ${r.sentBeforeAnswer} when answered`);
+    console.info(
+      `server read ${read} of ${r.total} bytes; client had sent ${r.sentBeforeAnswer} when answered`,
+    );
     // The operations, the map, then what was in flight when the client learnt it should stop.
     expect(read).toBeLessThan(r.total / 2);
     expect(await documentCount(t.databaseUrl)).toBe(0);
@@ -137,7 +138,9 @@ describe('limits with the S3 store', () => {
     expect(r.status).toBe(413);
     expect(r.body.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     expect(peer.requests.some((q) => /^POST \/dossier-limits\/documents\/.+\?uploads/.test(q))).toBe(true);
-    expect(peer.requests.some((q) => /^DELETE \/dossier-limits\/documents\/.+\?uploadId=/.test(q))).toBe(true);
+    expect(peer.requests.some((q) => /^DELETE \/dossier-limits\/documents\/.+\?uploadId=/.test(q))).toBe(
+      true,
+    );
     expect(await keys()).toEqual([]);
     expect(await peer.pendingUploads(bucket)).toEqual([]);
     expect(await documentCount(t.databaseUrl)).toBe(0);
@@ -154,15 +157,7 @@ describe('limits with the S3 store', () => {
 
   it('stores a normal upload in the bucket and extracts it from there', async () => {
     const pdf = await makePdf(['Cloves from Zanzibar.', 'Nutmeg from Grenada.']);
-    const r = await multipart<{ uploadDocument: { id: string } }>(
-      t.url,
-      UPLOAD,
-      { file: null },
-      [{ path: 'variables.file', name: 'spices.pdf', content: pdf }],
-      { staff: true },
-    );
-    expect(r.errors).toBeUndefined();
-    const id = r.data!.uploadDocument.id;
+    const { id } = await uploadFile(t.url, 'spices.pdf', pdf);
     const doc = await waitFor(
       async () => {
         const res = await t.staff<{ document: { status: string; insights: { pageCount: number } | null } }>(

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Env } from '../../src/config.ts';
 import type { NotificationDocument } from '../../src/services/mail/contact-notification.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { scrape, total } from '../support/metrics.ts';
 import { waitFor } from '../support/wait.ts';
 
 export interface NotificationState {
@@ -69,11 +70,10 @@ export async function controlDatabase(databaseUrl: string) {
 
 export type DatabaseControl = Awaited<ReturnType<typeof controlDatabase>>;
 
-/** The value of one sample of /metrics, 0 when absent. */
-export async function metricValue(t: TestApp, sample: string): Promise<number> {
-  const text = await (await fetch(`${t.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
+/** `dossier_emails_failed_total` of notifications given up on, as /metrics shows it now. */
+export async function permanentFailures(t: TestApp): Promise<number> {
+  const labels = { kind: 'notification', permanent: 'true' };
+  return total(await scrape(t.url), 'dossier_emails_failed_total', labels) ?? 0;
 }
 
 /** The app and a control session on its database; `stop()` lets held documents go first. */

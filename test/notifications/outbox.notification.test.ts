@@ -8,8 +8,8 @@ import { multipart, SUBMIT_WITH_FILES } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
 import {
   type DatabaseControl,
-  metricValue,
   notificationSettled,
+  permanentFailures,
   readContact,
   startNotificationApp,
 } from './notification.support.ts';
@@ -87,8 +87,7 @@ describe('contact notification to the outbox', () => {
   });
 
   it('never sends again after a run stopped between sending and recording: it marks FAILED', async () => {
-    const sample = 'dossier_emails_failed_total{kind="notification",permanent="true"}';
-    const failedBefore = await metricValue(t, sample);
+    const failedBefore = await permanentFailures(t);
     await db.holdSlow();
     try {
       const id = await submitWithSlowDocument(contactInput({ name: 'Crash Survivor' }));
@@ -103,7 +102,7 @@ describe('contact notification to the outbox', () => {
       expect(notification.sentAt).toBeNull();
       expect(notification.lastError).toContain('stopped while sending');
       expect(notification.lastError).toContain('may have been delivered');
-      expect(await metricValue(t, sample)).toBe(failedBefore + 1);
+      expect(await permanentFailures(t)).toBe(failedBefore + 1);
       expect(await mailsFor(id)).toEqual([]);
     } finally {
       await db.releaseSlow();

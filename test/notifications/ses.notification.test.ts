@@ -7,8 +7,8 @@ import { multipart, SUBMIT_WITH_FILES } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
 import {
   type DatabaseControl,
-  metricValue,
   notificationSettled,
+  permanentFailures,
   readContact,
   startNotificationApp,
 } from './notification.support.ts';
@@ -243,8 +243,7 @@ describe('contact notification over SES', () => {
   });
 
   it('records a permanent rejection as FAILED, counts it and does not retry', async () => {
-    const sample = 'dossier_emails_failed_total{kind="notification",permanent="true"}';
-    const failedBefore = await metricValue(t, sample);
+    const failedBefore = await permanentFailures(t);
     gate.rejectAll(true);
     try {
       const input = contactInput({ name: 'Rejected Sender' });
@@ -254,7 +253,7 @@ describe('contact notification over SES', () => {
       expect(notification.sentAt).toBeNull();
       expect(notification.lastError).toContain('MessageRejected');
       expect(notification.lastError).toContain('Email address is not verified.');
-      expect(await metricValue(t, sample)).toBe(failedBefore + 1);
+      expect(await permanentFailures(t)).toBe(failedBefore + 1);
       await new Promise((r) => setTimeout(r, 1_000));
       expect((await readContact(t, id)).notification.attempts).toBe(1);
       expect(await emailsTo(input.email)).toEqual([]);

@@ -29,7 +29,11 @@ export interface QueueStats {
 
 /** Durable jobs on the application's PostgreSQL (pg-boss); the only file that imports it. */
 export interface JobQueue {
-  start(specs: QueueSpec[]): Promise<void>;
+  /**
+   * Creates the queues. `setPolicies: false` (a process that runs no jobs) leaves the retry and expiry
+   * policies of existing queues to the processes that run them.
+   */
+  start(specs: QueueSpec[], opts?: { setPolicies?: boolean }): Promise<void>;
   /** Enqueues within `em`'s open transaction when there is one, so the job exists iff the rows do. */
   enqueue(
     em: EntityManager | null,
@@ -70,7 +74,7 @@ export function createJobQueue(
   };
 
   return {
-    async start(specs) {
+    async start(specs, { setPolicies = true } = {}) {
       await boss.start();
       started = true;
       for (const s of specs) {
@@ -90,8 +94,8 @@ export function createJobQueue(
             retryBackoff: true,
           });
         }
-        if (await boss.getQueue(s.name)) await boss.updateQueue(s.name, options);
-        else await boss.createQueue(s.name, options);
+        if (!(await boss.getQueue(s.name))) await boss.createQueue(s.name, options);
+        else if (setPolicies) await boss.updateQueue(s.name, options);
       }
     },
     async enqueue(em, queue, data, opts = {}) {

@@ -28,8 +28,8 @@ export function extractionExpirySeconds(s: QueueSettings): number {
 }
 
 /**
- * The queues and their retry policy. A job keeps the expiry its queue had when it was enqueued, and the
- * queue keeps the settings of the process that started last: give every process the same settings.
+ * The queues and their retry policy. A job keeps the expiry its queue had when it was enqueued; the
+ * processes that run jobs set the policy (the last one started wins): give them the same settings.
  */
 export function queueSpecs(s: QueueSettings): QueueSpec[] {
   return [
