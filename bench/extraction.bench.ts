@@ -5,36 +5,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import PDFDocument from 'pdfkit';
 import { createExtractionPool } from '../src/services/extraction/extraction-pool.ts';
+import { makePdf } from './support.ts';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const WARMUP = 2;
 const PDFTOTEXT = '/usr/bin/pdftotext';
 const run = promisify(execFile);
-
-const WORDS = (
-  'project budget committee research schedule contract delivery invoice review analysis client ' +
-  'requirement milestone proposal service quality report meeting design architecture'
-).split(' ');
-
-function makePdf(pages: number): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const doc = new PDFDocument({ autoFirstPage: false });
-    const chunks: Buffer[] = [];
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    for (let p = 0; p < pages; p++) {
-      // About 350 words per page, like a dense business document.
-      const words = Array.from({ length: 350 }, (_, i) => WORDS[(i * 7 + p * 3) % WORDS.length]);
-      doc
-        .addPage()
-        .fontSize(10)
-        .text(`Page ${p + 1}. ${words.join(' ')}.`, { width: 460 });
-    }
-    doc.end();
-  });
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,14 +1,17 @@
 // Shared bench plumbing: an embedded PostgreSQL, the server in a child process, load, percentiles, tables.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { Agent, type IncomingMessage, request } from 'node:http';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32, deflateSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import PDFDocument from 'pdfkit';
+import pg from 'pg';
 import { createLogger } from '../src/logger.ts';
 import { freePort, startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
 
@@ -28,6 +31,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 /** Runs the bench body, then stops every server and database it started, even on failure. */
 export async function bench(body: () => Promise<void>): Promise<void> {
+  const [load1] = loadavg();
+  console.log(
+    `Machine: ${availableParallelism()} cores, load average ${load1!.toFixed(2)} at start` +
+      (load1! > 0.7 ? ' (other processes are busy: expect lower, noisier figures)' : ''),
+  );
   try {
     await body();
   } catch (err) {
@@ -89,7 +97,10 @@ const exited = (child: ChildProcess) =>
   new Promise<void>((ok) => (child.exitCode !== null ? ok() : child.once('exit', () => ok())));
 
 /** Starts `node src/main.ts` in a child process, so that the load generator never shares its event loop. */
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
   const port = await freePort();
   const dataDir = await tempDir('dossier-bench-data-');
   const child = spawn(process.execPath, ['src/main.ts'], {
@@ -206,6 +217,62 @@ export function postGraphQL<T = Record<string, unknown>>(
   });
 }
 
+const UPLOAD = 'mutation Upload($file: Upload!) { uploadDocument(file: $file) { id size sha256 status } }';
+const BOUNDARY = '----dossier-bench-boundary-7d2c1a';
+
+export interface Uploaded {
+  id: string;
+  size: number;
+  sha256: string;
+  status: string;
+}
+
+/**
+ * One GraphQL multipart upload (the layout of test/support/upload.ts), its file streamed from `chunks`
+ * with backpressure, so a 200 MB body never sits in this process.
+ */
+export async function upload(
+  url: string,
+  filename: string,
+  size: number,
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+): Promise<{ doc: Uploaded; ms: number }> {
+  const head = Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n` +
+      `${JSON.stringify({ query: UPLOAD, variables: { file: null } })}\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.file"]}\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="0"; filename="${filename}"\r\n` +
+      'Content-Type: application/pdf\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+  const started = performance.now();
+  const req = request(`${url}/graphql`, {
+    method: 'POST',
+    agent,
+    headers: {
+      'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+      'content-length': head.length + size + tail.length,
+      'apollo-require-preflight': 'true',
+      authorization: `Bearer ${STAFF_TOKEN}`,
+    },
+  });
+  const response = once(req, 'response') as Promise<[IncomingMessage]>;
+  req.write(head);
+  for await (const chunk of chunks) if (!req.write(chunk)) await once(req, 'drain');
+  req.end(tail);
+  const [res] = await response;
+  const parts: Buffer[] = [];
+  for await (const part of res) parts.push(part as Buffer);
+  const ms = performance.now() - started;
+  const body = JSON.parse(Buffer.concat(parts).toString()) as {
+    data?: { uploadDocument: Uploaded };
+    errors?: unknown[];
+  };
+  if (!body.data?.uploadDocument)
+    throw new Error(`upload failed (${res.statusCode}): ${JSON.stringify(body)}`);
+  return { doc: body.data.uploadDocument, ms };
+}
+
 export interface Summary {
   n: number;
   p50: number;
@@ -254,8 +321,8 @@ const WORDS = (
   'requirement milestone proposal service quality report meeting design architecture'
 ).split(' ');
 
-/** A real PDF (pdfkit) of dense business pages, about 350 words each. */
-export function makePdf(pages: number): Promise<Buffer> {
+/** A real PDF (pdfkit) of dense business pages, about 350 words each; `image` (PNG) goes on the first page. */
+export function makePdf(pages: number, image?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({ autoFirstPage: false });
     const chunks: Buffer[] = [];
@@ -268,7 +335,33 @@ export function makePdf(pages: number): Promise<Buffer> {
         .addPage()
         .fontSize(10)
         .text(`Page ${p + 1}. ${words.join(' ')}.`, { width: 460 });
+      if (p === 0 && image) doc.image(image, 72, 400, { width: 300 });
     }
     doc.end();
   });
+}
+
+/** A PNG of RGB noise, `side` pixels square: about 3 * side^2 bytes that no compression shrinks, like a photo. */
+export function noisePng(side: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const rows = Buffer.concat(
+    Array.from({ length: side }, () => Buffer.concat([Buffer.of(0), randomBytes(side * 3)])),
+  );
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -1,0 +1,146 @@
+// uploadDocument: 2 MB PDF acknowledgement latency, and server memory during a 200 MB streamed upload.
+// Run: npm run bench:upload   (BENCH_UPLOADS=100 acknowledged uploads per row; BENCH_BIG_MB=200)
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  type BenchServer,
+  bench,
+  fixed,
+  makePdf,
+  noisePng,
+  printTable,
+  sleep,
+  startDatabase,
+  startServer,
+  summarize,
+  upload,
+  verdict,
+} from './support.ts';
+
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 100);
+const WARMUP = 10;
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 200);
+/** A PDF header, then `mb` MiB of incompressible filler, generated slice by slice. */
+function* bigPdf(mb: number): Generator<Buffer> {
+  const block = randomBytes(1 << 20);
+  yield Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1');
+  for (let i = 0; i < mb; i++)
+    for (let o = 0; o < block.length; o += 64 << 10) yield block.subarray(o, o + (64 << 10));
+}
+const bigSize = (mb: number) =>
+  Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1').length + mb * (1 << 20);
+
+async function ackLatency(server: BenchServer, pdf: Buffer, sha256: string) {
+  for (let i = 0; i < WARMUP; i++) await upload(server.url, 'warm-up.pdf', pdf.length, [pdf]);
+  const times: number[] = [];
+  for (let i = 0; i < UPLOADS; i++) {
+    const { doc, ms } = await upload(server.url, `scan-${i}.pdf`, pdf.length, [pdf]);
+    if (doc.size !== pdf.length || doc.sha256 !== sha256) throw new Error('stored size or sha256 differ');
+    times.push(ms);
+  }
+  return summarize(times);
+}
+
+/** Samples the server's VmRSS every 20 ms while `work` runs (and 500 ms after), beside VmHWM. */
+async function peakRss<T>(server: BenchServer, work: () => Promise<T>) {
+  const idle: number[] = [];
+  for (let i = 0; i < 25; i++) {
+    idle.push(server.memory().rssKb);
+    await sleep(20);
+  }
+  const before = server.memory();
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, server.memory().rssKb);
+      await sleep(20);
+    }
+  })();
+  const result = await work();
+  await sleep(500);
+  sampling = false;
+  await sampler;
+  const baseline = summarize(idle).p50;
+  return {
+    result,
+    baselineKb: baseline,
+    peakKb: peak,
+    hwmBeforeKb: before.hwmKb,
+    hwmAfterKb: server.memory().hwmKb,
+  };
+}
+
+await bench(async () => {
+  const pdf = await makePdf(10, noisePng(820));
+  const sha256 = createHash('sha256').update(pdf).digest('hex');
+  console.log(
+    `uploadDocument over HTTP multipart (staff token, apollo-require-preflight), disk store, ${UPLOADS} sequential uploads of a ` +
+      `${fixed(pdf.length / 1e6, 2)} MB PDF (10 text pages + a photo) after ${WARMUP} warm-up; fresh database per server.`,
+  );
+  const db = await startDatabase();
+  const limit = String((BIG_MB + 16) << 20);
+
+  // WORKERS=0: no extraction in this process, so the figure is the acknowledgement alone.
+  const quiet = await startServer(await db.create('upload_quiet'), { WORKERS: '0', MAX_UPLOAD_BYTES: limit });
+  const ack = await ackLatency(quiet, pdf, sha256);
+  const big = await peakRss(quiet, () => upload(quiet.url, 'big.pdf', bigSize(BIG_MB), bigPdf(BIG_MB)));
+  if (big.result.doc.size !== bigSize(BIG_MB))
+    throw new Error('the big upload was stored with the wrong size');
+  await quiet.stop();
+
+  // The same uploads with the default single worker extracting each PDF in this process meanwhile.
+  const busy = await startServer(await db.create('upload_busy'), { WORKERS: '1' });
+  const ackBusy = await ackLatency(busy, pdf, sha256);
+  await busy.stop();
+
+  printTable(
+    ['server', 'uploads', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'MB/s at p50'],
+    [
+      [
+        'WORKERS=0 (ack only)',
+        ack.n,
+        fixed(ack.p50),
+        fixed(ack.p95),
+        fixed(ack.p99),
+        fixed(ack.max),
+        fixed(pdf.length / 1e3 / ack.p50),
+      ],
+      [
+        'WORKERS=1 (extracting)',
+        ackBusy.n,
+        fixed(ackBusy.p50),
+        fixed(ackBusy.p95),
+        fixed(ackBusy.p99),
+        fixed(ackBusy.max),
+        fixed(pdf.length / 1e3 / ackBusy.p50),
+      ],
+    ],
+  );
+  const mb = (kb: number) => fixed((kb * 1024) / 1e6);
+  const growth = ((big.peakKb - big.baselineKb) * 1024) / 1e6;
+  console.log(
+    `\n${BIG_MB} MiB upload (WORKERS=0, MAX_UPLOAD_BYTES raised, body streamed from a generator): ` +
+      `${fixed(big.result.ms / 1000, 2)} s, ${fixed((bigSize(BIG_MB) / 1e6 / big.result.ms) * 1000)} MB/s`,
+  );
+  printTable(
+    ['server RSS', 'MB'],
+    [
+      ['idle before (median of 25 samples)', mb(big.baselineKb)],
+      ['peak during (VmRSS every 20 ms)', mb(big.peakKb)],
+      ['growth', fixed(growth)],
+      ['VmHWM before -> after', `${mb(big.hwmBeforeKb)} -> ${mb(big.hwmAfterKb)}`],
+    ],
+  );
+  console.log('\nTargets');
+  printTable(
+    ['target', 'measured', 'verdict'],
+    [
+      [
+        '2 MB upload acknowledged p50 <= 30 ms (disk, WORKERS=0)',
+        `${fixed(ack.p50)} ms (p95 ${fixed(ack.p95)})`,
+        verdict(ack.p50 <= 30),
+      ],
+      [`${BIG_MB} MB upload: peak RSS growth <= 64 MB`, `${fixed(growth)} MB`, verdict(growth <= 64)],
+    ],
+  );
+});
