@@ -141,6 +141,19 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0];
+    const started = performance.now();
+    res.once('close', () =>
+      log.info(
+        {
+          requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      ),
+    );
     if (path === '/ready') {
       const state = await services.readiness();
       return sendJson(res, state.ready ? 200 : 503, state);

@@ -87,3 +87,31 @@ describe('HTTP', () => {
     expect(html).not.toMatch(/<script[^>]+src="https?:/);
   });
 });
+
+describe('request logs', () => {
+  it('writes one JSON line per request with its request id', async () => {
+    const { Writable } = await import('node:stream');
+    const { pino } = await import('pino');
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const logged = await startTestApp({}, { log: pino({ level: 'info' }, sink) });
+    try {
+      await fetch(`${logged.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(lines).toContainEqual(
+        expect.objectContaining({ requestId: 'trace-42', path: '/graphql', status: 200, msg: 'request' }),
+      );
+    } finally {
+      await logged.stop();
+    }
+  });
+});

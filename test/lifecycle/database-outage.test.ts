@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../../src/services/db/embedded-postgres.ts';
+import {
+  type EmbeddedDatabase,
+  freePort,
+  startEmbeddedPostgres,
+} from '../../src/services/db/embedded-postgres.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { contactInput, SUBMIT } from '../support/factories.ts';
 import { waitFor } from '../support/wait.ts';
@@ -46,10 +50,16 @@ describe('when the database goes away', () => {
 
     db = await startEmbeddedPostgres(dir, port, log);
     await waitFor(async () => (await fetch(`${t.url}/ready`)).status === 200, 20_000, 'ready again');
-    const again = await waitFor(async () => {
-      const res = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input: contactInput() });
-      return res.data?.submitContact ? res : null;
-    }, 20_000, 'a submission to succeed');
+    const again = await waitFor(
+      async () => {
+        const res = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, {
+          input: contactInput(),
+        });
+        return res.data?.submitContact ? res : null;
+      },
+      20_000,
+      'a submission to succeed',
+    );
     expect(again.errors).toBeUndefined();
   }, 90_000);
 });

@@ -22,7 +22,9 @@ describe('the default server', () => {
     expect(first.output()).toContain(`GraphiQL:    ${first.url}/graphql`);
     expect(first.output()).toContain(`Staff token: ${token}`);
     const input = contactInput();
-    const sent = await postGraphQL<{ submitContact: { contact: { id: string } } }>(first.url, SUBMIT, { input });
+    const sent = await postGraphQL<{ submitContact: { contact: { id: string } } }>(first.url, SUBMIT, {
+      input,
+    });
     expect(sent.errors).toBeUndefined();
     const id = sent.data!.submitContact.contact.id;
 
@@ -34,9 +36,14 @@ describe('the default server', () => {
 
     const second = await startServerProcess(env);
     expect(second.output()).not.toContain('orphaned');
-    const read = await postGraphQL<{ contact: { email: string } }>(second.url, 'query($id: ID!) { contact(id: $id) { email } }', { id }, {
-      authorization: `Bearer ${token}`,
-    });
+    const read = await postGraphQL<{ contact: { email: string } }>(
+      second.url,
+      'query($id: ID!) { contact(id: $id) { email } }',
+      { id },
+      {
+        authorization: `Bearer ${token}`,
+      },
+    );
     expect(read.data?.contact.email).toBe(input.email);
     second.child.kill('SIGINT');
     const code2 = await second.exited;
@@ -45,7 +52,11 @@ describe('the default server', () => {
   }, 120_000);
 
   it('refuses to start with a bad configuration, naming every bad variable', async () => {
-    const started = startServerProcess({ DATA_DIR: dataDir, PORT: 'abc', MAX_FILES: '0', DATABASE_URL: 'not a url' }, 'src/main.ts', 20_000);
+    const started = startServerProcess(
+      { DATA_DIR: dataDir, PORT: 'abc', MAX_FILES: '0', DATABASE_URL: 'not a url' },
+      'src/main.ts',
+      20_000,
+    );
     const error = await started.then(
       () => null,
       (err: Error) => err.message,

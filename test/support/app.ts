@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, buildApp } from '../../src/app.ts';
 import { type Env, loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createTestDatabase } from './db.ts';
 
 export const STAFF_TOKEN = 'test-staff-token-0123456789abcdef';
@@ -64,7 +64,7 @@ export async function postGraphQL<T>(
 /** Starts the real app on a free port against a fresh database in the run's PostgreSQL. */
 export async function startTestApp(
   env: Env = {},
-  opts: { database?: string; dataDir?: string } = {},
+  opts: { database?: string; dataDir?: string; log?: Logger } = {},
 ): Promise<TestApp> {
   const db = opts.database ? null : await createTestDatabase();
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'dossier-test-')));
@@ -81,7 +81,7 @@ export async function startTestApp(
     RATE_LIMIT_GLOBAL_PER_MINUTE: '100000',
     ...env,
   } as Record<string, string>);
-  const app = await buildApp(config, { log: createLogger(config.logLevel) });
+  const app = await buildApp(config, { log: opts.log ?? createLogger(config.logLevel) });
   await app.start();
   const url = app.url;
   return {
