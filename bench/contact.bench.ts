@@ -7,6 +7,7 @@ import { freePort } from '../src/services/db/embedded-postgres.ts';
 import {
   BENCH_SECONDS,
   type BenchDatabase,
+  type BenchServer,
   bench,
   fixed,
   load,
@@ -42,12 +43,23 @@ interface Phase {
   p99: number;
   requests: number;
   ok: number;
+  /** CPU per request, in ms: the server (all threads), PostgreSQL, this load generator. */
+  cpuMs: number;
+  pgCpuMs: number;
+  loadCpuMs: number;
   failed: number;
 }
 
-async function run(url: string, label: string, body: string, seconds: number): Promise<Phase> {
+async function run(
+  db: BenchDatabase,
+  server: BenchServer,
+  label: string,
+  body: string,
+  seconds: number,
+): Promise<Phase> {
+  const cpuBefore = [server.cpuSeconds(), db.cpuSeconds(), process.cpuUsage()] as const;
   const r = await load({
-    url: `${url}/graphql`,
+    url: `${server.url}/graphql`,
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body,
@@ -58,6 +70,8 @@ async function run(url: string, label: string, body: string, seconds: number): P
     verifyBody: (res) => !String(res).includes('"errors"'),
   });
   const ok = r['2xx'] - r.mismatches;
+  const perRequest = (seconds: number) => (seconds * 1000) / r.requests.total;
+  const own = process.cpuUsage(cpuBefore[2]);
   return {
     label,
     reqPerSec: ok / r.duration,
@@ -65,6 +79,9 @@ async function run(url: string, label: string, body: string, seconds: number): P
     p99: r.latency.p99,
     requests: r.requests.total,
     ok,
+    cpuMs: perRequest(server.cpuSeconds() - cpuBefore[0]),
+    pgCpuMs: perRequest(db.cpuSeconds() - cpuBefore[1]),
+    loadCpuMs: perRequest((own.user + own.system) / 1e6),
     failed: r.requests.total - ok + r.errors + r.timeouts,
   };
 }
@@ -93,12 +110,12 @@ async function measure(
     ...env,
   });
   try {
-    const warm = await run(server.url, 'warm-up', SUBMIT, WARMUP_SECONDS);
+    const warm = await run(db, server, 'warm-up', SUBMIT, WARMUP_SECONDS);
     await sleep(500);
     const baseline = withBaseline
-      ? await run(server.url, `${name}: { __typename }`, TYPENAME, BENCH_SECONDS)
+      ? await run(db, server, `${name}: { __typename }`, TYPENAME, BENCH_SECONDS)
       : null;
-    const submit = await run(server.url, `${name}: submitContact`, SUBMIT, BENCH_SECONDS);
+    const submit = await run(db, server, `${name}: submitContact`, SUBMIT, BENCH_SECONDS);
     const stored = await countContacts(databaseUrl);
     // Every answered submission is a row (requests cut off at the end of a phase may add a few more).
     if (stored < warm.ok + submit.ok)
@@ -167,8 +184,24 @@ await bench(async () => {
       p.p99,
       p.requests,
       p.failed,
+      fixed(p.cpuMs, 2),
+      fixed(p.pgCpuMs, 2),
+      fixed(p.loadCpuMs, 2),
     ]);
-    printTable(['phase', 'ok req/s', 'p50 ms', 'p99 ms', 'requests', 'failed'], rows);
+    printTable(
+      [
+        'phase',
+        'ok req/s',
+        'p50 ms',
+        'p99 ms',
+        'requests',
+        'failed',
+        'CPU ms/req: server',
+        'postgres',
+        'autocannon',
+      ],
+      rows,
+    );
 
     const submit = on.submit;
     const ofBaseline = submit.reqPerSec / on.baseline!.reqPerSec;

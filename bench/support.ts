@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -56,6 +56,20 @@ export interface BenchDatabase {
   url: string;
   /** A new empty database in the same server, so each phase starts from the same state. */
   create(name: string): Promise<string>;
+  /** CPU seconds PostgreSQL has used so far: the postmaster, its live children and the children it reaped. */
+  cpuSeconds(): number;
+}
+
+/** utime + stime (+ cutime + cstime) of a process from /proc, in seconds; 0 when it is gone. */
+function processCpu(pid: number, withReaped = false): { cpu: number; ppid: number } {
+  try {
+    // The fields after the parenthesised command name: ppid is the 2nd, utime..cstime the 12th to 15th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+    const ticks = f[11]! + f[12]! + (withReaped ? f[13]! + f[14]! : 0);
+    return { cpu: ticks / 100, ppid: f[1]! };
+  } catch {
+    return { cpu: 0, ppid: 0 };
+  }
 }
 
 /** One embedded PostgreSQL per bench, in a temp dir removed at the end. */
@@ -66,8 +80,18 @@ export async function startDatabase(): Promise<BenchDatabase> {
     await db.stop();
     await rm(dir, { recursive: true, force: true });
   });
+  const postmaster = Number(readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     url: db.url,
+    cpuSeconds() {
+      let total = processCpu(postmaster, true).cpu;
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const p = processCpu(Number(entry));
+        if (p.ppid === postmaster) total += p.cpu;
+      }
+      return total;
+    },
     async create(name) {
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
@@ -88,6 +112,8 @@ export interface BenchServer {
   pid: number;
   /** The child's current and peak resident set, in KiB, from /proc. */
   memory(): { rssKb: number; hwmKb: number };
+  /** CPU seconds the child has used so far (user + system, all its threads). */
+  cpuSeconds(): number;
   /** The last lines the server printed (warnings and errors at LOG_LEVEL=warn). */
   output(): string;
   stop(): Promise<void>;
@@ -160,6 +186,7 @@ export async function startServer(
       const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
       return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
     },
+    cpuSeconds: () => processCpu(child.pid!).cpu,
     output: () => tail,
     stop,
   };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -13,7 +13,16 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('GraphiQL in a browser
     t = await startTestApp();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
   });
   afterAll(async () => {
@@ -26,7 +35,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('GraphiQL in a browser
     const outside: string[] = [];
     await page.route('**/*', (route) => {
       const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+      if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:')
+        return route.continue();
       outside.push(url.href);
       return route.abort();
     });
@@ -42,7 +52,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('GraphiQL in a browser
     await page.keyboard.press('Delete');
     await page.keyboard.press('Control+Enter');
     const result = page.locator('.graphiql-response');
-    await expect.poll(async () => (await result.textContent()) ?? '', { timeout: 15_000 }).toMatch(/"__typename":\s*"Query"/);
+    await expect
+      .poll(async () => (await result.textContent()) ?? '', { timeout: 15_000 })
+      .toMatch(/"__typename":\s*"Query"/);
     expect(outside).toEqual([]);
   }, 60_000);
 });

@@ -12,8 +12,16 @@ export interface ServerProcess {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs `src/<script>` in its own Node process (as `npm start` does) and waits until it listens. */
-export async function startServerProcess(env: Record<string, string>, script = 'src/main.ts', timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(
+  env: Record<string, string>,
+  script = 'src/main.ts',
+  timeoutMs = 60_000,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => {
     out += c.toString();

@@ -19,17 +19,31 @@ describe('loadConfig', () => {
   it('names every bad variable in one error', () => {
     let message = '';
     try {
-      loadConfig({ PORT: '70000', MAX_FILES: '-1', DATABASE_URL: 'nope', ADMIN_TOKEN: 'short', TRUST_PROXY: 'maybe' });
+      loadConfig({
+        PORT: '70000',
+        MAX_FILES: '-1',
+        DATABASE_URL: 'nope',
+        ADMIN_TOKEN: 'short',
+        TRUST_PROXY: 'maybe',
+      });
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       message = (err as Error).message;
     }
-    for (const name of ['PORT', 'MAX_FILES', 'DATABASE_URL', 'ADMIN_TOKEN', 'TRUST_PROXY']) expect(message).toContain(name);
+    for (const name of ['PORT', 'MAX_FILES', 'DATABASE_URL', 'ADMIN_TOKEN', 'TRUST_PROXY'])
+      expect(message).toContain(name);
   });
 
   it('wants all of S3 or none', () => {
-    expect(() => loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(/S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET/);
-    const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', S3_BUCKET: 'docs' });
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(
+      /S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET/,
+    );
+    const c = loadConfig({
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_ACCESS_KEY: 'a',
+      S3_SECRET_KEY: 'b',
+      S3_BUCKET: 'docs',
+    });
     expect(c.storage).toMatchObject({ kind: 's3', bucket: 'docs' });
   });
 
@@ -39,7 +53,10 @@ describe('loadConfig', () => {
   });
 
   it('splits MAIL_TO and checks each address', () => {
-    expect(loadConfig({ MAIL_TO: 'a@example.com, b@example.com' }).mail.to).toEqual(['a@example.com', 'b@example.com']);
+    expect(loadConfig({ MAIL_TO: 'a@example.com, b@example.com' }).mail.to).toEqual([
+      'a@example.com',
+      'b@example.com',
+    ]);
     expect(() => loadConfig({ MAIL_TO: 'a@example.com, nope' })).toThrow(/MAIL_TO/);
   });
 });

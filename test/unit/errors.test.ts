@@ -3,11 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.ts';
 import { isDatabaseDown, maskError } from '../../src/http/errors.ts';
 
-const located = (original: Error) => new GraphQLError(original.message, { path: ['contact'], originalError: original });
+const located = (original: Error) =>
+  new GraphQLError(original.message, { path: ['contact'], originalError: original });
 
 describe('maskError', () => {
   it('masks an unexpected error, keeping its path', () => {
-    const masked = maskError(located(new Error('relation "secret_table" does not exist')), 'Unexpected error.') as GraphQLError;
+    const masked = maskError(
+      located(new Error('relation "secret_table" does not exist')),
+      'Unexpected error.',
+    ) as GraphQLError;
     expect(masked.message).toBe('Unexpected error.');
     expect(masked.extensions.code).toBe('INTERNAL_SERVER_ERROR');
     expect(masked.path).toEqual(['contact']);
@@ -29,7 +33,9 @@ describe('maskError', () => {
 describe('isDatabaseDown', () => {
   it('knows connection failures from query failures', () => {
     expect(isDatabaseDown(Object.assign(new Error('x'), { code: '57P01' }))).toBe(true);
-    expect(isDatabaseDown(new Error('wrapped', { cause: Object.assign(new Error('y'), { code: 'ECONNRESET' }) }))).toBe(true);
+    expect(
+      isDatabaseDown(new Error('wrapped', { cause: Object.assign(new Error('y'), { code: 'ECONNRESET' }) })),
+    ).toBe(true);
     expect(isDatabaseDown(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
   });
 });
