@@ -6,18 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createExtractionPool } from '../src/services/extraction/extraction-pool.ts';
-import { makePdf } from './support.ts';
+import { makePdf, median } from './support.ts';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const WARMUP = 2;
 const PDFTOTEXT = '/usr/bin/pdftotext';
 const run = promisify(execFile);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function timeRuns(
   pages: number,

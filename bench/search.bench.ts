@@ -62,6 +62,12 @@ function documentRows(docs: SearchDocument[]) {
   ];
 }
 
+// What the merge's em.find loads (every column but the lazy text).
+const LOAD_DOCUMENTS = `
+  select id, contact_id, filename, content_type, document_type, size, sha256, storage_key, status, error, insights,
+         attempts, created_at, processed_at
+  from documents where id = any($1::uuid[])`;
+
 /** The GraphQL filter for an engine filter: the same fields, dates as ISO strings. */
 const toGraphQL = (f: SearchFilter) =>
   Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
@@ -114,9 +120,11 @@ await bench(async () => {
       ['typo', () => ({ query: typoQuery(), filter: {} })],
       ['filtered', () => ({ query: queryWord(), filter: randomFilter() })],
     ];
+    const hitIds: string[][] = [];
     const viaEngine = async (q: { query: string; filter: SearchFilter }) => {
       const t0 = performance.now();
       const res = await engine.search({ ...q, limit: LIMIT, offset: 0 });
+      hitIds.push(res.hits.map((h) => h.id));
       return { ms: performance.now() - t0, hits: res.hits.length };
     };
     const viaGraphQL = async (q: { query: string; filter: SearchFilter }) => {
@@ -135,6 +143,7 @@ await bench(async () => {
       await viaGraphQL(q);
     }
 
+    const cpuBefore = server.cpuSeconds();
     const rows: (string | number)[][] = [];
     const allGraphQL: number[] = [];
     const allAdded: number[] = [];
@@ -172,6 +181,19 @@ await bench(async () => {
         fixed(hits / QUERIES),
       ]);
     }
+    // Where the added time goes: the HTTP + Yoga + auth floor, and the merge's documents query alone.
+    const searchCpu = ((server.cpuSeconds() - cpuBefore) * 1000) / (QUERIES * kinds.length);
+    const floor: number[] = [];
+    const floorBefore = server.cpuSeconds();
+    for (let i = 0; i < QUERIES; i++)
+      floor.push((await postGraphQL(server.url, '{ __typename }', {}, { staff: true })).ms);
+    const floorCpu = ((server.cpuSeconds() - floorBefore) * 1000) / QUERIES;
+    const load: number[] = [];
+    for (const ids of hitIds.slice(-QUERIES)) {
+      const t0 = performance.now();
+      await pool.query(LOAD_DOCUMENTS, [ids]);
+      load.push(performance.now() - t0);
+    }
     await server.stop();
     printTable(
       [
@@ -189,6 +211,21 @@ await bench(async () => {
     );
     console.log(
       '(ms; "added" = GraphQL minus engine on the same query: HTTP, Yoga, auth, the documents query and the merge)',
+    );
+    const [f, l, a0] = [summarize(floor), summarize(load), summarize(allAdded)];
+    printTable(
+      ['part of the added time', 'p50 ms', 'p95 ms', 'server CPU ms/req'],
+      [
+        [
+          '{ __typename } with the staff token (HTTP, Yoga, auth)',
+          fixed(f.p50, 2),
+          fixed(f.p95, 2),
+          fixed(floorCpu, 2),
+        ],
+        ['the documents query for 10 hit ids, alone', fixed(l.p50, 2), fixed(l.p95, 2), ''],
+        ['the rest (ORM hydration, resolvers, serialisation)', fixed(a0.p50 - f.p50 - l.p50, 2), '', ''],
+        ['(searchDocuments as a whole)', '', '', fixed(searchCpu, 2)],
+      ],
     );
     const g = summarize(allGraphQL);
     const a = summarize(allAdded);

@@ -17,8 +17,6 @@ import { freePort, startEmbeddedPostgres } from '../src/services/db/embedded-pos
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const STAFF_TOKEN = 'bench-staff-token-0123456789abcdef';
-/** Seconds per load phase; BENCH_SECONDS=3 makes a quick run. */
-export const BENCH_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 
 const cleanups = new Set<() => Promise<void>>();
 async function cleanAll() {
@@ -44,6 +42,8 @@ export async function bench(body: () => Promise<void>): Promise<void> {
   } finally {
     await cleanAll();
   }
+  // Kept-alive sockets and pools must not keep a finished bench alive.
+  process.exit();
 }
 
 async function tempDir(prefix: string): Promise<string> {
@@ -146,6 +146,8 @@ export async function startServer(
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
+      // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server under load.
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...env,
     },
   });
@@ -313,11 +315,18 @@ export interface Summary {
 export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function summarize(samples: number[]): Summary {
   const s = [...samples].sort((a, b) => a - b);
   return {
     n: s.length,
-    p50: percentile(s, 50),
+    p50: median(s),
     p95: percentile(s, 95),
     p99: percentile(s, 99),
     max: s.at(-1) ?? Number.NaN,

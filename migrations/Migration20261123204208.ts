@@ -6,9 +6,6 @@ import { Migration } from '@mikro-orm/migrations';
  * English stemmer is applied alike to documents and queries, so matching still works.
  * `.-/\@` become spaces before parsing so that `invoice-2024.pdf` yields `invoice`, `2024`, `pdf`;
  * the engine splits queries the same way.
- * The tsvector also carries one token per filter value (`zzt` + hash of the document type, `zzm` +
- * the 30-day period of created_at, ...): a filtered search intersects them inside the GIN index
- * instead of reading every document that has the words. They never rank (queries do not name them).
  */
 export class Migration20261123204208 extends Migration {
   override name = 'Migration20261123204208';
@@ -34,12 +31,7 @@ export class Migration20261123204208 extends Migration {
       "tsv" tsvector generated always as (
         setweight(to_tsvector('english', translate(left("filename", 1000), '.-/\\@', '     ')), 'A') ||
         setweight(to_tsvector('english', translate(left(search_keywords_text("keywords"), 10000) || ' ' || coalesce(left("contact_name", 1000), ''), '.-/\\@', '     ')), 'B') ||
-        setweight(to_tsvector('english', translate(left("text", 300000), '.-/\\@', '     ')), 'C') ||
-        to_tsvector('simple', 'zzs' || left(md5("status"), 16)
-          || coalesce(' zzt' || left(md5("document_type"), 16), '')
-          || coalesce(' zzl' || left(md5("language"), 16), '')
-          || coalesce(' zzc' || left(md5("contact_id"::text), 16), '')
-          || ' zzm' || floor(extract(epoch from ("created_at" - '1970-01-01 00:00:00+00'::timestamptz)) / 2592000)::bigint::text)
+        setweight(to_tsvector('english', translate(left("text", 300000), '.-/\\@', '     ')), 'C')
       ) stored
     ) with (toast_tuple_target = 512);`);
     // Text and tsvector live out of line, uncompressed: heap rows stay small for bitmap scans, and

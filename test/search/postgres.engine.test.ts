@@ -188,6 +188,31 @@ describe('postgres engine specifics', () => {
     expect((await capped.search({ query: 'pelican', filter: {}, limit: 4, offset: 8 })).hits).toEqual([]);
   });
 
+  it('takes the newest matches of a common word from the recent periods first', async () => {
+    const at = (iso: string) =>
+      makeSearchDocument({ text: 'Pelican survey.', createdAt: new Date(`${iso}T00:00:00Z`) });
+    const old = ['2020-01-01', '2020-02-01', '2020-03-01'].map(at);
+    const recent = ['2024-06-01', '2024-06-03', '2024-06-02'].map(at);
+    for (const doc of [...old, ...recent]) await engine.index([doc]); // table order: oldest first
+    const newest = async (scanLimit: number) =>
+      new Set(
+        (
+          await createPostgresEngine(db.pool, { maxHits: 2, scanLimit }).search({
+            query: 'pelican',
+            filter: {},
+            limit: 5,
+            offset: 0,
+          })
+        ).hits.map((h) => h.id),
+      );
+    // Reading only 3 matches, the recent periods still give the 2 newest of the 6.
+    expect(await newest(3)).toEqual(new Set([recent[1]!.id, recent[2]!.id]));
+    await engine.remove([recent[0]!.id, recent[2]!.id]);
+    // Too few there: the whole table, where the newest 2 are found among the first scanLimit matches.
+    expect(await newest(10)).toEqual(new Set([recent[1]!.id, old[2]!.id]));
+    expect(await newest(3)).toEqual(new Set([old[1]!.id, old[2]!.id]));
+  });
+
   it('corrects only words no document has, to a word some document has', async () => {
     const doc = makeSearchDocument({ text: 'Invoices for the harbour cranes.' });
     await engine.index([doc]);
