@@ -12,9 +12,12 @@ import {
   fixed,
   load,
   median,
+  postGraphQL,
   printTable,
+  sleep,
   startDatabase,
   startServer,
+  summarize,
   verdict,
 } from './support.ts';
 
@@ -24,19 +27,20 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP_SECONDS = Math.min(5, SECONDS);
 
 const TYPENAME = JSON.stringify({ query: '{ __typename }' });
+const SUBMIT_QUERY =
+  'mutation Submit($input: ContactInput!) { submitContact(input: $input) { contact { id } } }';
+const SUBMIT_INPUT = {
+  name: 'Ada Lovelace',
+  email: 'ada+[<id>]@example.com',
+  company: 'Analytical Engines Ltd',
+  service: 'Audit',
+  message: 'We would like a review of our engine designs before the spring exhibition.',
+};
 // `[<id>]` is replaced by autocannon with a fresh id per request: every submission has its own email.
-const SUBMIT = JSON.stringify({
-  query: 'mutation Submit($input: ContactInput!) { submitContact(input: $input) { contact { id } } }',
-  variables: {
-    input: {
-      name: 'Ada Lovelace',
-      email: 'ada+[<id>]@example.com',
-      company: 'Analytical Engines Ltd',
-      service: 'Audit',
-      message: 'We would like a review of our engine designs before the spring exhibition.',
-    },
-  },
-});
+const SUBMIT = JSON.stringify({ query: SUBMIT_QUERY, variables: { input: SUBMIT_INPUT } });
+
+// The honeypot field filled: the same request, validated and rate-limited, answered with a decoy and no writes.
+const HONEYPOT = SUBMIT.replace('"message":', '"fax":"+1 555 0100","message":');
 
 interface Phase {
   reqPerSec: number;
@@ -78,6 +82,53 @@ async function run(db: BenchDatabase, server: BenchServer, body: string, seconds
     p99: r.latency.p99,
     ok,
     failed: r.requests.total - ok + r.errors + r.timeouts,
+    serverCpu: perRequest(server.cpuSeconds() - before[0]),
+    pgCpu: perRequest(db.cpuSeconds() - before[1]),
+    loadCpu: perRequest((own.user + own.system) / 1e6),
+  };
+}
+
+/**
+ * Open-loop load: `rate` submissions a second on a fixed schedule, whatever the answers do; each latency counts
+ * from its scheduled time, so queueing behind a slow answer is not hidden (no coordinated omission).
+ */
+async function paced(db: BenchDatabase, server: BenchServer, rate: number, seconds: number): Promise<Phase> {
+  const before = [server.cpuSeconds(), db.cpuSeconds(), process.cpuUsage()] as const;
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  let failed = 0;
+  const start = performance.now();
+  const total = Math.round(rate * seconds);
+  for (let sent = 0; sent < total; ) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+    for (; sent < due; sent++) {
+      const scheduled = start + (sent * 1000) / rate;
+      const input = { ...SUBMIT_INPUT, email: `paced+${sent}-${start}@example.com` };
+      pending.push(
+        postGraphQL(server.url, SUBMIT_QUERY, { input }).then(
+          ({ body }) => {
+            if (body.errors || !body.data) failed++;
+            else latencies.push(performance.now() - scheduled);
+          },
+          () => {
+            failed++;
+          },
+        ),
+      );
+    }
+    await sleep(1);
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  const own = process.cpuUsage(before[2]);
+  const perRequest = (cpuSeconds: number) => (cpuSeconds * 1000) / total;
+  const s = summarize(latencies);
+  return {
+    reqPerSec: latencies.length / elapsed,
+    p50: fixed(s.p50),
+    p99: fixed(s.p99),
+    ok: latencies.length,
+    failed,
     serverCpu: perRequest(server.cpuSeconds() - before[0]),
     pgCpu: perRequest(db.cpuSeconds() - before[1]),
     loadCpu: perRequest((own.user + own.system) / 1e6),
@@ -165,9 +216,19 @@ await bench(async () => {
       }
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
-
     const at = (label: string) => results.get(label)!;
     const med = (label: string, f: (p: Phase) => number) => median(at(label).map(f));
+    // Once each, to explain the figures: the request without its writes, and latency below saturation.
+    const honeypot = 'metrics on: submitContact, honeypot (no writes)';
+    // Paced at half the measured saturation throughput unless BENCH_RATE says otherwise.
+    const rate =
+      Number(process.env.BENCH_RATE) ||
+      Math.max(50, Math.round(med(plan[1]![0], (p) => p.reqPerSec) / 100) * 50);
+    const steady = `metrics on: submitContact, paced at ${rate}/s`;
+    results.set(honeypot, [await run(db, on.server, HONEYPOT, SECONDS)]);
+    results.set(steady, [await paced(db, on.server, rate, SECONDS)]);
+    const labels = [...plan.map(([label]) => label), honeypot, steady];
+
     console.log('');
     printTable(
       [
@@ -179,9 +240,9 @@ await bench(async () => {
         'failed',
         'CPU ms/req: server',
         'postgres',
-        'autocannon',
+        'load generator',
       ],
-      plan.map(([label]) => [
+      labels.map((label) => [
         label,
         Math.round(med(label, (p) => p.reqPerSec)),
         med(label, (p) => p.p50),
@@ -202,7 +263,10 @@ await bench(async () => {
         ),
       ]),
     );
-    console.log('(req/s, latencies and CPU: medians over the rounds; answered and failed: totals)');
+    console.log(
+      '(req/s, latencies and CPU: medians over the rounds; answered and failed: totals; the last two rows ran once, ' +
+        `the paced one open-loop at a fixed ${rate} requests/s, its latency counted from each request's scheduled time)`,
+    );
     console.log(
       `per-round submitContact req/s, metrics on: ${at(plan[1]![0])
         .map((p) => Math.round(p.reqPerSec))

@@ -203,7 +203,7 @@ export function load(opts: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One GraphQL POST over a kept-alive connection; resolves with the parsed body and the round trip in ms. */
 export function postGraphQL<T = Record<string, unknown>>(

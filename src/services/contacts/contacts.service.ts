@@ -117,6 +117,8 @@ export function createContactService(deps: Deps) {
         return { contact, documents };
       });
       metrics.contacts.inc({ source: result.contact.source });
+      jobs.wake(QUEUES.extract);
+      jobs.wake(QUEUES.notify);
       return result;
     } catch (err) {
       await uploads.removeStored(stored);

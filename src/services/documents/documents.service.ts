@@ -32,17 +32,20 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
         throw new AppError('NOT_FOUND', 'No contact with this id', { argument: 'contactId' });
       }
       const [stored] = await uploads.store([req.file], req.contactId ?? 'unassigned', req.documentType);
+      let doc: Document;
       try {
-        return await em.transactional(async (tx) => {
-          const doc = tx.create(DocumentEntity, { ...uploads.toRow(stored!), contact: req.contactId });
+        doc = await em.transactional(async (tx) => {
+          const created = tx.create(DocumentEntity, { ...uploads.toRow(stored!), contact: req.contactId });
           await tx.flush();
-          await jobs.enqueue(tx, QUEUES.extract, { documentId: doc.id });
-          return doc;
+          await jobs.enqueue(tx, QUEUES.extract, { documentId: created.id });
+          return created;
         });
       } catch (err) {
         await uploads.removeStored([stored!]);
         throw err;
       }
+      jobs.wake(QUEUES.extract);
+      return doc;
     },
     byId: (em: EntityManager, id: string): Promise<Document | null> =>
       isUuid(id) ? em.findOne(DocumentEntity, { id }) : Promise.resolve(null),

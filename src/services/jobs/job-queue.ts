@@ -42,6 +42,8 @@ export interface JobQueue {
     opts?: { singletonKey?: string; startAfterSeconds?: number },
   ): Promise<void>;
   work<T>(queue: string, concurrency: number, handler: JobHandler<T>): Promise<void>;
+  /** Tells this process's idle workers of `queue` to fetch now (call after the enqueueing transaction commits). */
+  wake(queue: string): void;
   schedule(queue: string, cron: string): Promise<void>;
   stats(queues: string[]): Promise<QueueStats[]>;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export function createJobQueue(
   });
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
   let started = false;
+  const workers = new Map<string, string[]>();
 
   const txDb = (em: EntityManager | null) => {
     const trx = em?.getTransactionContext<Transaction<unknown>>();
@@ -107,21 +110,32 @@ export function createJobQueue(
       });
     },
     async work<T>(queue: string, concurrency: number, handler: JobHandler<T>) {
+      const ids = workers.get(queue) ?? [];
+      workers.set(queue, ids);
       for (let i = 0; i < concurrency; i++) {
-        await boss.work<T>(
+        const id = await boss.work<T>(
           queue,
           { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 },
           async ([job]) => {
             if (!job) return;
-            return handler({
-              id: job.id,
-              data: job.data,
-              retryCount: job.retryCount,
-              retryLimit: job.retryLimit,
-            });
+            try {
+              return await handler({
+                id: job.id,
+                data: job.data,
+                retryCount: job.retryCount,
+                retryLimit: job.retryLimit,
+              });
+            } finally {
+              // pg-boss would otherwise sleep out its polling interval after every job: go straight on.
+              boss.notifyWorker(id);
+            }
           },
         );
+        ids.push(id);
       }
+    },
+    wake(queue) {
+      for (const id of workers.get(queue) ?? []) boss.notifyWorker(id);
     },
     async schedule(queue, cron) {
       await boss.schedule(queue, cron);

@@ -42,6 +42,7 @@ async function finish(
     return d;
   });
   deps.metrics.documentsProcessed.inc({ status: doc.status });
+  if (patch.status === 'COMPLETED') deps.jobs.wake(QUEUES.index);
   await deps.events.publishDocumentProcessed({
     documentId: id,
     contactId: doc.contact?.id ?? null,
