@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createAuthService } from './auth/auth.service.ts';
 import { createContactService } from './contacts/contacts.service.ts';
+import { createIntakeWriter } from './contacts/intake-writer.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { initORM, migrationsApplied } from './db/orm.ts';
 import { createDocumentService } from './documents/documents.service.ts';
@@ -71,7 +72,13 @@ export async function createServices(config: Config, log: Logger) {
     maxFiles: config.uploads.maxFiles,
   });
   const documents = createDocumentService({ uploads, jobs });
-  const contacts = createContactService({ jobs, rateLimits, metrics, uploads });
+  const contacts = createContactService({
+    jobs,
+    intake: createIntakeWriter(orm, jobs),
+    rateLimits,
+    metrics,
+    uploads,
+  });
   const mailer = await createMailer(config);
   const search = await createSearchEngine(config, databaseUrl);
   await search.engine

@@ -9,6 +9,7 @@ import { QUEUES } from '../jobs/queues.ts';
 import type { RateLimits } from '../limits/rate-limit.service.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ContactInput } from './contact-input.ts';
+import type { IntakeWriter } from './intake-writer.ts';
 
 export interface SubmitRequest {
   input: ContactInput;
@@ -24,6 +25,7 @@ export interface SubmitResult {
 
 interface Deps {
   jobs: JobQueue;
+  intake: IntakeWriter;
   rateLimits: RateLimits;
   metrics: Metrics;
   uploads: UploadService;
@@ -45,7 +47,7 @@ const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
     .digest('hex');
 
 export function createContactService(deps: Deps) {
-  const { jobs, rateLimits, metrics, uploads } = deps;
+  const { jobs, intake, rateLimits, metrics, uploads } = deps;
 
   async function replay(em: EntityManager, key: string, hash: string): Promise<SubmitResult | null> {
     const existing = await em.findOne(ContactEntity, { idempotencyKey: key });
@@ -96,30 +98,29 @@ export function createContactService(deps: Deps) {
     }
     const contactId = randomUUID();
     const stored: StoredFile[] = await uploads.store(req.files, contactId);
+    const contactRow = {
+      id: contactId,
+      name: req.input.name,
+      email: req.input.email,
+      company: req.input.company ?? null,
+      service: req.input.service ?? null,
+      message: req.input.message,
+      source: req.input.source ?? 'website',
+      idempotencyKey: req.idempotencyKey,
+      inputHash: hash,
+      createdAt: new Date(),
+    };
+    const documentRows = stored.map((f) => ({ ...uploads.toRow(f), contact: contactId }));
     try {
-      const result = await em.transactional(async (tx) => {
-        const contact = tx.create(ContactEntity, {
-          id: contactId,
-          name: req.input.name,
-          email: req.input.email,
-          company: req.input.company ?? null,
-          service: req.input.service ?? null,
-          message: req.input.message,
-          source: req.input.source ?? 'website',
-          idempotencyKey: req.idempotencyKey,
-          inputHash: hash,
-          createdAt: new Date(),
-        });
-        const documents = stored.map((f) => tx.create(DocumentEntity, { ...uploads.toRow(f), contact }));
-        await tx.flush();
-        for (const d of documents) await jobs.enqueue(tx, QUEUES.extract, { documentId: d.id });
-        await jobs.enqueue(tx, QUEUES.notify, { contactId });
-        return { contact, documents };
-      });
-      metrics.contacts.inc({ source: result.contact.source });
+      await intake.write({ contact: contactRow, documents: documentRows });
+      const contact = em.create(ContactEntity, contactRow, { persist: false });
+      const documents = documentRows.map((d) =>
+        em.create(DocumentEntity, { ...d, contact }, { persist: false }),
+      );
+      metrics.contacts.inc({ source: contact.source });
       jobs.wake(QUEUES.extract);
       jobs.wake(QUEUES.notify);
-      return result;
+      return { contact, documents };
     } catch (err) {
       await uploads.removeStored(stored);
       if (err instanceof UniqueConstraintViolationException && req.idempotencyKey) {

@@ -41,6 +41,8 @@ export interface JobQueue {
     data: object,
     opts?: { singletonKey?: string; startAfterSeconds?: number },
   ): Promise<void>;
+  /** Enqueues many jobs in one statement, within `em`'s open transaction when there is one. */
+  enqueueMany(em: EntityManager | null, jobs: { queue: string; data: object }[]): Promise<void>;
   work<T>(queue: string, concurrency: number, handler: JobHandler<T>): Promise<void>;
   /** Tells this process's idle workers of `queue` to fetch now (call after the enqueueing transaction commits). */
   wake(queue: string): void;
@@ -108,6 +110,14 @@ export function createJobQueue(
         ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
         ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
       });
+    },
+    async enqueueMany(em, jobs) {
+      if (jobs.length === 0) return;
+      const db = txDb(em);
+      await boss.insert(
+        jobs.map((j) => ({ name: j.queue, data: j.data })),
+        db ? { db } : {},
+      );
     },
     async work<T>(queue: string, concurrency: number, handler: JobHandler<T>) {
       const ids = workers.get(queue) ?? [];
