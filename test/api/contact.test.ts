@@ -149,3 +149,25 @@ describe('honeypot', () => {
     expect(metrics).toMatch(/^dossier_honeypot_total 1$/m);
   });
 });
+
+describe('submissions that arrive together', () => {
+  it('are each stored with their own job, even when one of them conflicts', async () => {
+    const key = `key-${crypto.randomUUID()}`;
+    await t.gql(SUBMIT, { input: contactInput(), key });
+    const inputs = Array.from({ length: 30 }, () => contactInput());
+    const [conflict, ...results] = await Promise.all([
+      t.gql(SUBMIT, { input: contactInput({ message: 'other' }), key }),
+      ...inputs.map((input) => t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input })),
+    ]);
+    expect(conflict!.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const ids = results.map((r) => r.data!.submitContact.contact.id);
+    expect(new Set(ids).size).toBe(30);
+    const [row] = await query<{ contacts: number; jobs: number }>(
+      t.databaseUrl,
+      `select (select count(*) from contacts where id = any($1::uuid[]))::int as contacts,
+              (select count(*) from pgboss.job where name = 'contact-notify' and data->>'contactId' = any($1::text[]))::int as jobs`,
+      [ids],
+    );
+    expect(row).toEqual({ contacts: 30, jobs: 30 });
+  });
+});
