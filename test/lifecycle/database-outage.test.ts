@@ -30,7 +30,7 @@ describe('when the database goes away', () => {
   afterAll(async () => {
     await t.stop();
     await db.stop();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   it('answers SERVICE_UNAVAILABLE fast, /ready says which, and recovers by itself', async () => {

@@ -94,7 +94,8 @@ export async function startTestApp(
     async stop() {
       await app.stop();
       await db?.drop();
-      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      // Retries: a job finishing during shutdown may still be writing into the data dir.
+      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
