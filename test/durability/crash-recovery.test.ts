@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess } from '../support/child.ts';
 import { createTestDatabase, query } from '../support/db.ts';
-import { waitFor } from '../support/wait.ts';
 import {
   documentStatus,
   dossierEnv,
@@ -13,7 +12,8 @@ import {
   stopProcess,
   tempDir,
   uploadFile,
-} from './processes.ts';
+} from '../support/processes.ts';
+import { waitFor } from '../support/wait.ts';
 
 // Extraction of the slow PDF takes 1-2 s; the job then expires 5 s + 10 s after it started.
 const TUNING = {

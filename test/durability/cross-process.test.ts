@@ -6,7 +6,6 @@ import { STAFF_TOKEN } from '../support/app.ts';
 import { type ServerProcess, startServerProcess } from '../support/child.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { scrape, total } from '../support/metrics.ts';
-import { waitFor } from '../support/wait.ts';
 import {
   documentStatus,
   dossierEnv,
@@ -17,7 +16,8 @@ import {
   stopProcess,
   tempDir,
   uploadFile,
-} from './processes.ts';
+} from '../support/processes.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface Processed {
   id: string;

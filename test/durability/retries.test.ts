@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../src/worker-runner.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { query } from '../support/db.ts';
+import { documentStatus, uploadFile } from '../support/processes.ts';
 import { waitFor } from '../support/wait.ts';
-import { documentStatus, uploadFile } from './processes.ts';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { makePdf } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { type ServerProcess, startServerProcess } from '../support/child.ts';
 import { createTestDatabase, query } from '../support/db.ts';
+import { dossierEnv, memoryKiB, resetPeak, stopProcess, tempDir, uploadFile } from '../support/processes.ts';
 import { type S3Peer, startS3Peer } from '../support/s3-peer.ts';
 import { waitFor } from '../support/wait.ts';
-import { dossierEnv, memoryKiB, resetPeak, stopProcess, tempDir, uploadFile } from './processes.ts';
 import { rawUpload } from './raw-upload.ts';
 
 const MiB = 1024 * 1024;

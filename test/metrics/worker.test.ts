@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dossierEnv, type Proc, startWorkerProcess, stopProcess } from '../durability/processes.ts';
 import { utf8 } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { scrape, total } from '../support/metrics.ts';
+import { dossierEnv, type Proc, startWorkerProcess, stopProcess } from '../support/processes.ts';
 import { multipart, UPLOAD } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
 

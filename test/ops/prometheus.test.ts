@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/services/db/embedded-postgres.ts';
-import { type Proc, spawnUntil, stopProcess } from '../durability/processes.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { type Proc, spawnUntil, stopProcess } from '../support/processes.ts';
 import { waitFor } from '../support/wait.ts';
 
 const TOKEN = 'prometheus-scrape-token-0123';

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/services/db/embedded-postgres.ts';
 import { makePdf } from '../extraction/fixtures.ts';
-import { STAFF_TOKEN } from '../support/app.ts';
-import { query } from '../support/db.ts';
 import { multipart, UPLOAD } from '../support/upload.ts';
+import { STAFF_TOKEN } from './app.ts';
+import { query } from './db.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
