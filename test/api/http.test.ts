@@ -35,6 +35,17 @@ describe('query limits', () => {
   });
 });
 
+describe('variables of the wrong type', () => {
+  it('answer BAD_USER_INPUT naming the variable', async () => {
+    const r = await t.staff(
+      'query($d: DateTime) { searchDocuments(query: "x", filter: { createdAfter: $d }) { totalHits } }',
+      { d: 'yesterday' },
+    );
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0]?.extensions?.issues?.map((i) => i.path.join('.'))).toEqual(['variables.d']);
+  });
+});
+
 describe('HTTP', () => {
   it('answers malformed JSON with 400', async () => {
     const res = await post('{"query": ');

@@ -39,3 +39,20 @@ describe('isDatabaseDown', () => {
     expect(isDatabaseDown(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
   });
 });
+
+describe('variable errors', () => {
+  it('get BAD_USER_INPUT; other coded errors are left alone', () => {
+    const bad = new GraphQLError(
+      'Variable "$limit" got invalid value "x"; Int cannot represent non-integer value: "x"',
+    );
+    const masked = maskError(bad, 'Unexpected error.') as GraphQLError;
+    expect(masked.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      issues: [{ path: ['variables', 'limit'] }],
+    });
+    const validation = new GraphQLError('Cannot query field "nope"', {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+    expect(maskError(validation, 'Unexpected error.')).toBe(validation);
+  });
+});

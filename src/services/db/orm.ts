@@ -6,7 +6,7 @@ import { entities } from '../../entities/index.ts';
 const migrationsDir = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
 /** MikroORM reads host and credentials from the URL but not `sslmode`: map it to the driver's TLS option. */
-function tlsFor(clientUrl: string) {
+export function tlsFor(clientUrl: string) {
   const mode = new URL(clientUrl).searchParams.get('sslmode');
   if (!mode || mode === 'disable') return {};
   return { ssl: { rejectUnauthorized: mode === 'verify-full' || mode === 'verify-ca' } };

@@ -30,19 +30,7 @@ export interface MeilisearchEngineOptions {
 }
 
 /** The shape stored in Meilisearch: dates as epoch ms so they can be compared in filters. */
-interface MeiliDocument {
-  id: string;
-  filename: string;
-  text: string;
-  keywords: string[];
-  contactId: string | null;
-  contactName: string | null;
-  documentType: string | null;
-  status: string;
-  language: string | null;
-  createdAt: number;
-  version: number;
-}
+type MeiliDocument = Omit<SearchDocument, 'createdAt'> & { createdAt: number };
 
 const settings = {
   searchableAttributes: ['filename', 'text', 'keywords', 'contactName'],
