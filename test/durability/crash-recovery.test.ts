@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess } from '../support/child.ts';
 import { createTestDatabase, query } from '../support/db.ts';
 import {
   documentStatus,
@@ -9,6 +8,7 @@ import {
   type Proc,
   SLOW_PDF_PAGES,
   slowPdf,
+  startServerProcess,
   stopProcess,
   tempDir,
   uploadFile,

@@ -3,7 +3,6 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { STAFF_TOKEN } from '../support/app.ts';
-import { type ServerProcess, startServerProcess } from '../support/child.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { scrape, total } from '../support/metrics.ts';
 import {
@@ -11,7 +10,9 @@ import {
   dossierEnv,
   extractionJobState,
   type Proc,
+  type ServerProcess,
   startRedis,
+  startServerProcess,
   startWorkerProcess,
   stopProcess,
   tempDir,

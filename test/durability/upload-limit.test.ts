@@ -5,9 +5,17 @@ import { Client } from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePdf } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { type ServerProcess, startServerProcess } from '../support/child.ts';
 import { createTestDatabase, query } from '../support/db.ts';
-import { dossierEnv, memoryKiB, resetPeak, stopProcess, tempDir, uploadFile } from '../support/processes.ts';
+import {
+  dossierEnv,
+  memoryKiB,
+  resetPeak,
+  type ServerProcess,
+  startServerProcess,
+  stopProcess,
+  tempDir,
+  uploadFile,
+} from '../support/processes.ts';
 import { type S3Peer, startS3Peer } from '../support/s3-peer.ts';
 import { waitFor } from '../support/wait.ts';
 import { rawUpload } from './raw-upload.ts';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postGraphQL } from '../support/app.ts';
-import { startServerProcess } from '../support/child.ts';
 import { contactInput, SUBMIT } from '../support/factories.ts';
+import { startServerProcess } from '../support/processes.ts';
 
 // `npm start` with nothing configured: embedded PostgreSQL in DATA_DIR, a generated staff token, clean shutdown.
 describe('the default server', () => {

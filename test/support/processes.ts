@@ -45,6 +45,25 @@ export async function spawnUntil(
   return { child, output: () => out, exited };
 }
 
+export type ServerProcess = Proc & { url: string };
+
+/** Runs `src/<script>` in its own Node process (as `npm start` does) and waits until it listens. */
+export async function startServerProcess(
+  env: Record<string, string>,
+  script = 'src/main.ts',
+  timeoutMs = 60_000,
+): Promise<ServerProcess> {
+  const listening = /"url":"(http:\/\/[^"]+)\/graphql"/;
+  const p = await spawnUntil(
+    process.execPath,
+    [script],
+    { ...process.env, LOG_LEVEL: 'info', ...env },
+    listening,
+    timeoutMs,
+  );
+  return { ...p, url: listening.exec(p.output())![1]! };
+}
+
 /** Signals a process and waits for it to end; SIGKILL follows a SIGTERM that is not obeyed in 15 s. */
 export async function stopProcess(p: Pick<Proc, 'child' | 'exited'>, signal: NodeJS.Signals = 'SIGTERM') {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
