@@ -1,35 +1,11 @@
 import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { AppError, UnavailableError } from '../errors.ts';
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08001',
-  '08003',
-  '08006',
-]);
+import { isPostgresUnavailable } from '../services/unavailable.ts';
 
 /** True for errors that mean PostgreSQL cannot be reached, as opposed to a bad query. */
-export function isDatabaseDown(err: unknown): boolean {
-  if (err instanceof ConnectionException) return true;
-  const e = err as { code?: string; message?: string; cause?: unknown } | null;
-  if (!e) return false;
-  if (e.code && CONNECTION_CODES.has(e.code)) return true;
-  if (
-    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(
-      e.message ?? '',
-    )
-  )
-    return true;
-  return e.cause ? isDatabaseDown(e.cause) : false;
-}
+export const isDatabaseDown = (err: unknown): boolean =>
+  err instanceof ConnectionException || isPostgresUnavailable(err);
 
 // By name, not instanceof: a second copy of graphql (ESM beside CJS) must not unmask or mask wrongly.
 const isGraphQLError = (e: unknown): e is GraphQLError => e instanceof Error && e.name === 'GraphQLError';

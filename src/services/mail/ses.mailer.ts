@@ -1,4 +1,5 @@
 import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
+import { NETWORK_ERROR_CODES } from '../unavailable.ts';
 import { MailError, type Mailer } from './mailer.ts';
 import { buildMime } from './mime.ts';
 
@@ -19,17 +20,6 @@ const throttlingNames = new Set([
   'RequestThrottledException',
   'ThrottledException',
   'SlowDown',
-]);
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
 ]);
 
 interface SdkErrorShape {
@@ -61,7 +51,7 @@ export function classifySesError(error: unknown): MailError {
     (status !== undefined && status >= 500) ||
     e.$fault === 'server' ||
     name === 'TimeoutError' ||
-    (code !== undefined && networkCodes.has(code)) ||
+    (code !== undefined && NETWORK_ERROR_CODES.has(code)) ||
     !(e.$fault === 'client' || (status !== undefined && status >= 400));
   return new MailError(`SES send failed: ${detail}`, retryable, error);
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { UnavailableError } from '../../errors.ts';
+import { isPostgresUnavailable } from '../unavailable.ts';
 import { indexWords, parseQuery, type QueryTerm, restore } from './postgres-query.ts';
 import {
   ADD_WORDS,
@@ -52,39 +53,9 @@ const dependency = 'search engine';
 const MAX_BATCH_CHARS = 16_000_000;
 const MAX_KNOWN_WORDS = 500_000;
 
-// SQLSTATE codes meaning the server is gone or refusing work, and socket-level failures.
-const unavailableCodes = new Set([
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  '57014',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  '53400',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const unavailableMessages =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable|pool after calling end/i;
-
 function mapError(error: unknown): unknown {
   if (error instanceof UnavailableError) return error;
-  const code = (error as { code?: unknown })?.code;
-  const message = error instanceof Error ? error.message : '';
-  if ((typeof code === 'string' && unavailableCodes.has(code)) || unavailableMessages.test(message)) {
-    return new UnavailableError(dependency, error);
-  }
-  return error;
+  return isPostgresUnavailable(error) ? new UnavailableError(dependency, error) : error;
 }
 
 type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
