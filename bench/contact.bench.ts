@@ -1,6 +1,6 @@
 // submitContact under sustained load beside `{ __typename }` on the same server, with metrics on and off,
 // and with the SES endpoint slow or down. Every configuration runs in each round, so noise hits them alike.
-// Run: npm run bench:contact   (BENCH_SECONDS=10 per phase, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
+// Run: npm run bench:contact   (BENCH_SECONDS=20 per phase, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -21,10 +21,13 @@ import {
   verdict,
 } from './support.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP_SECONDS = Math.min(5, SECONDS);
+/** Open-loop rates: the target throughput, and half of it. */
+const TARGET_RATE = 1500;
+const RATES = [TARGET_RATE / 2, TARGET_RATE];
 
 const TYPENAME = JSON.stringify({ query: '{ __typename }' });
 const SUBMIT_QUERY =
@@ -190,13 +193,19 @@ await bench(async () => {
     ['SES refusing', { SES_REGION: 'eu-west-1', SES_ENDPOINT: refused }],
   ];
   const targets: Target[] = [];
+  // Only the server being measured runs: the others are paused, so their mail backlogs drain on their own time.
+  const focus = (server: BenchServer) => {
+    for (const t of targets) if (t.server !== server) t.server.pause();
+    server.resume();
+  };
   try {
     for (const [name, env] of configs) {
       const databaseUrl = await db.create(name.replace(/\W+/g, '_'));
+      for (const t of targets) t.server.pause();
       const server = await startServer(databaseUrl, { ...limits, ...env });
+      targets.push({ name, server, databaseUrl });
       await run(db, server, SUBMIT, WARMUP_SECONDS);
       await run(db, server, TYPENAME, 2);
-      targets.push({ name, server, databaseUrl });
     }
     const [on, off, slow, down] = targets as [Target, Target, Target, Target];
     const plan: [string, Target, string][] = [
@@ -212,6 +221,7 @@ await bench(async () => {
       // Rotate the order each round so that no configuration always runs first or last.
       for (let i = 0; i < plan.length; i++) {
         const [label, target, body] = plan[(i + round) % plan.length]!;
+        focus(target.server);
         results.get(label)!.push(await run(db, target.server, body, SECONDS));
       }
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -220,14 +230,13 @@ await bench(async () => {
     const med = (label: string, f: (p: Phase) => number) => median(at(label).map(f));
     // Once each, to explain the figures: the request without its writes, and latency below saturation.
     const honeypot = 'metrics on: submitContact, honeypot (no writes)';
-    // Paced at half the measured saturation throughput unless BENCH_RATE says otherwise.
-    const rate =
-      Number(process.env.BENCH_RATE) ||
-      Math.max(50, Math.round(med(plan[1]![0], (p) => p.reqPerSec) / 100) * 50);
-    const steady = `metrics on: submitContact, paced at ${rate}/s`;
+    focus(on.server);
     results.set(honeypot, [await run(db, on.server, HONEYPOT, SECONDS)]);
-    results.set(steady, [await paced(db, on.server, rate, SECONDS)]);
-    const labels = [...plan.map(([label]) => label), honeypot, steady];
+    // Open-loop at the target rate (the latency target's condition) and at half of it.
+    const steady = RATES.map((rate) => `metrics on: submitContact, paced at ${rate}/s`);
+    for (const [i, rate] of RATES.entries())
+      results.set(steady[i]!, [await paced(db, on.server, rate, SECONDS)]);
+    const labels = [...plan.map(([label]) => label), honeypot, ...steady];
 
     console.log('');
     printTable(
@@ -264,8 +273,9 @@ await bench(async () => {
       ]),
     );
     console.log(
-      '(req/s, latencies and CPU: medians over the rounds; answered and failed: totals; the last two rows ran once, ' +
-        `the paced one open-loop at a fixed ${rate} requests/s, its latency counted from each request's scheduled time)`,
+      '(req/s, latencies and CPU: medians over the rounds; answered and failed: totals; the last three rows ran once, ' +
+        "the paced ones open-loop at a fixed rate over at most 64 connections, each latency counted from the request's " +
+        'scheduled time; only the measured server runs, the others are paused)',
     );
     console.log(
       `per-round submitContact req/s, metrics on: ${at(plan[1]![0])
@@ -279,6 +289,9 @@ await bench(async () => {
     const ratio = (a: string, b: string) => median(at(a).map((p, i) => p.reqPerSec / at(b)[i]!.reqPerSec));
     const submitRate = med(plan[1]![0], (p) => p.reqPerSec);
     const submitP99 = med(plan[1]![0], (p) => p.p99);
+    const targetLoad = at(steady[1]!)[0]!;
+    // Little's law: with N requests always outstanding, the mean latency is N / throughput.
+    const closedLoopMean = (CONNECTIONS / submitRate) * 1000;
     const ofBaseline = ratio(plan[1]![0], plan[0]![0]);
     const metricsCost = 1 - ratio(plan[1]![0], plan[3]![0]);
     const slowRatio = ratio(plan[4]![0], plan[1]![0]);
@@ -303,7 +316,16 @@ await bench(async () => {
       ['target', 'measured', 'verdict'],
       [
         ['submissions/s >= 1500', Math.round(submitRate), verdict(submitRate >= 1500)],
-        ['p99 <= 25 ms', `${submitP99} ms`, verdict(submitP99 <= 25)],
+        [
+          `p99 <= 25 ms at ${TARGET_RATE}/s (open-loop)`,
+          `${targetLoad.p99} ms (p50 ${targetLoad.p50} ms, ${Math.round(targetLoad.reqPerSec)} ok/s)`,
+          verdict(targetLoad.p99 <= 25 && targetLoad.failed === 0),
+        ],
+        [
+          `p99 <= 25 ms at saturation (${CONNECTIONS} connections, closed-loop)`,
+          `${submitP99} ms (mean >= ${fixed(closedLoopMean)} ms by Little's law)`,
+          verdict(submitP99 <= 25),
+        ],
         ['throughput >= 40% of { __typename }', `${fixed(ofBaseline * 100)}%`, verdict(ofBaseline >= 0.4)],
         ['metrics cost <= 10% of throughput', `${fixed(metricsCost * 100)}%`, verdict(metricsCost <= 0.1)],
         [

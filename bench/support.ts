@@ -116,6 +116,12 @@ export interface BenchServer {
   cpuSeconds(): number;
   /** The last lines the server printed (warnings and errors at LOG_LEVEL=warn). */
   output(): string;
+  /**
+   * SIGSTOP / SIGCONT: a paused server does no work at all (its background jobs included), so that
+   * servers which are not being measured take no CPU from the one that is.
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -160,6 +166,7 @@ export async function startServer(
   const stop = async () => {
     cleanups.delete(stop);
     if (child.exitCode === null) {
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited(child);
@@ -190,6 +197,8 @@ export async function startServer(
     },
     cpuSeconds: () => processCpu(child.pid!).cpu,
     output: () => tail,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     stop,
   };
 }

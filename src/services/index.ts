@@ -73,7 +73,6 @@ export async function createServices(config: Config, log: Logger) {
   });
   const documents = createDocumentService({ uploads, jobs });
   const contacts = createContactService({
-    jobs,
     intake: createIntakeWriter(orm, jobs),
     rateLimits,
     metrics,

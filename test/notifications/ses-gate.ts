@@ -9,6 +9,8 @@ export interface SesGate {
   endpoint: string;
   /** true: every request gets SES's 400 MessageRejected answer. */
   rejectAll(on: boolean): void;
+  /** Rejects (as rejectAll does) only the messages whose raw MIME text contains `text`; null: none. */
+  rejectContaining(text: string | null): void;
   down(): Promise<void>;
   up(): Promise<void>;
   stop(): Promise<void>;
@@ -21,10 +23,16 @@ const rejection =
 
 export async function startSesGate(target: string): Promise<SesGate> {
   let reject = false;
-  const server = createServer((req, res) => {
-    if (reject) {
-      req.resume();
-      req.on('end', () => res.writeHead(400, { 'content-type': 'text/xml' }).end(rejection));
+  let rejectText: string | null = null;
+  // SendRawEmail is a form post: the message is base64 in RawMessage.Data.
+  const rawMessage = (body: Buffer) =>
+    Buffer.from(new URLSearchParams(body.toString()).get('RawMessage.Data') ?? '', 'base64').toString();
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (reject || (rejectText !== null && rawMessage(body).includes(rejectText))) {
+      res.writeHead(400, { 'content-type': 'text/xml' }).end(rejection);
       return;
     }
     const upstream = request(
@@ -36,7 +44,7 @@ export async function startSesGate(target: string): Promise<SesGate> {
       },
     );
     upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    upstream.end(body);
   });
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
@@ -59,6 +67,9 @@ export async function startSesGate(target: string): Promise<SesGate> {
     endpoint: `http://127.0.0.1:${port}`,
     rejectAll: (on) => {
       reject = on;
+    },
+    rejectContaining: (text) => {
+      rejectText = text;
     },
     down: async () => {
       if (listening) await close();

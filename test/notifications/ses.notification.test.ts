@@ -242,6 +242,38 @@ describe('contact notification over SES', () => {
     expect(await emailsTo(input.email)).toHaveLength(1);
   });
 
+  it('gives each contact of one job its own outcome, and its retry sends nobody a second email', async () => {
+    await gate.down();
+    const inputs = Array.from({ length: 6 }, (_, i) => contactInput({ name: `Batch Member ${i}` }));
+    const ids = await Promise.all(inputs.map(submit));
+    // Submitted together, they share notification jobs: one job holds several of them.
+    const { rows } = await db.query(
+      `select count(*)::int as n from pgboss.job, jsonb_array_elements_text(data->'contactIds') as c(id)
+        where name = 'contact-notify' and c.id::uuid = any($1::uuid[]) group by pgboss.job.id order by n desc`,
+      [ids],
+    );
+    expect((rows[0] as { n: number }).n).toBeGreaterThan(1);
+    for (const id of ids) {
+      await waitFor(async () => (await readContact(t, id)).notification.lastError !== null);
+    }
+    // Back, but refusing one of them for good: that one fails alone, the rest go out once each.
+    const [refused, ...accepted] = ids as [string, ...string[]];
+    gate.rejectContaining(`X-Dossier-Contact-ID: ${refused}`);
+    try {
+      await gate.up();
+      for (const id of accepted) await notificationSettled(t, id, 'SENT');
+      const failed = await notificationSettled(t, refused, 'FAILED');
+      expect(failed.notification.lastError).toContain('MessageRejected');
+      // A duplicate would come from a retry after the recorded success: give one the time to happen.
+      await new Promise((r) => setTimeout(r, 1_500));
+      for (const id of accepted) expect(await ownerEmails(id)).toHaveLength(1);
+      expect(await ownerEmails(refused)).toEqual([]);
+      for (const input of inputs.slice(1)) expect(await emailsTo(input.email)).toHaveLength(1);
+    } finally {
+      gate.rejectContaining(null);
+    }
+  });
+
   it('records a permanent rejection as FAILED, counts it and does not retry', async () => {
     const failedBefore = await permanentFailures(t);
     gate.rejectAll(true);

@@ -4,8 +4,6 @@ import { type Contact, ContactEntity, type Document, DocumentEntity } from '../.
 import { AppError } from '../../errors.ts';
 import { isUuid } from '../documents/documents.service.ts';
 import type { IncomingFile, StoredFile, UploadService } from '../documents/uploads.service.ts';
-import type { JobQueue } from '../jobs/job-queue.ts';
-import { QUEUES } from '../jobs/queues.ts';
 import type { RateLimits } from '../limits/rate-limit.service.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ContactInput } from './contact-input.ts';
@@ -24,7 +22,6 @@ export interface SubmitResult {
 }
 
 interface Deps {
-  jobs: JobQueue;
   intake: IntakeWriter;
   rateLimits: RateLimits;
   metrics: Metrics;
@@ -47,7 +44,7 @@ const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
     .digest('hex');
 
 export function createContactService(deps: Deps) {
-  const { jobs, intake, rateLimits, metrics, uploads } = deps;
+  const { intake, rateLimits, metrics, uploads } = deps;
 
   async function replay(em: EntityManager, key: string, hash: string): Promise<SubmitResult | null> {
     const existing = await em.findOne(ContactEntity, { idempotencyKey: key });
@@ -88,8 +85,9 @@ export function createContactService(deps: Deps) {
       await uploads.discard(req.files);
       return decoy(em, req.input);
     }
-    const hash = fingerprint(req.input, req.files);
-    if (req.idempotencyKey) {
+    // Only a keyed submission is ever compared with another, so only it pays for the hash.
+    const hash = req.idempotencyKey ? fingerprint(req.input, req.files) : null;
+    if (req.idempotencyKey && hash) {
       const previous = await replay(em, req.idempotencyKey, hash);
       if (previous) {
         await uploads.discard(req.files);
@@ -118,12 +116,10 @@ export function createContactService(deps: Deps) {
         em.create(DocumentEntity, { ...d, contact }, { persist: false }),
       );
       metrics.contacts.inc({ source: contact.source });
-      jobs.wake(QUEUES.extract);
-      jobs.wake(QUEUES.notify);
       return { contact, documents };
     } catch (err) {
       await uploads.removeStored(stored);
-      if (err instanceof UniqueConstraintViolationException && req.idempotencyKey) {
+      if (err instanceof UniqueConstraintViolationException && req.idempotencyKey && hash) {
         // A concurrent request with the same key won the insert: answer as a replay of it.
         const winner = await replay(em.fork(), req.idempotencyKey, hash);
         if (winner) return winner;

@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { ContactEntity, DocumentEntity } from '../../entities/index.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
+import type { NotifyJob } from '../pipeline/notify.step.ts';
 
 export interface IntakeRows {
   contact: Record<string, unknown> & { id: string };
@@ -15,20 +16,29 @@ async function writeRows(tx: EntityManager, jobs: JobQueue, items: IntakeRows[])
   await tx.insertMany(ContactEntity, items.map((i) => i.contact) as never[]);
   const documents = items.flatMap((i) => i.documents);
   if (documents.length) await tx.insertMany(DocumentEntity, documents as never[]);
+  // One notification job for the whole batch: its step handles each contact on its own.
+  const notify: NotifyJob = { contactIds: items.map((i) => i.contact.id) };
   await jobs.enqueueMany(tx, [
     ...documents.map((d) => ({ queue: QUEUES.extract, data: { documentId: d.id } })),
-    ...items.map((i) => ({ queue: QUEUES.notify, data: { contactId: i.contact.id } })),
+    { queue: QUEUES.notify, data: notify },
   ]);
 }
 
 /**
  * Group commit for intake: submissions that arrive together share one transaction (multi-row
- * inserts, one job statement), which costs PostgreSQL a fraction of one transaction each. Each
- * submission still gets its own outcome: when a batch fails, its members are written one by one.
+ * inserts, one job statement, one notification job), which costs PostgreSQL a fraction of one
+ * transaction each. Each submission still gets its own outcome: when a batch fails, its members are
+ * written one by one.
  */
 export function createIntakeWriter(orm: MikroORM, jobs: JobQueue) {
   const pending: { rows: IntakeRows; done: (err?: unknown) => void }[] = [];
   let inFlight = 0;
+
+  /** Once per committed transaction, not per submission: each wake costs an abort in pg-boss. */
+  function wakeWorkers(rows: IntakeRows[]) {
+    jobs.wake(QUEUES.notify);
+    if (rows.some((r) => r.documents.length > 0)) jobs.wake(QUEUES.extract);
+  }
 
   async function flush() {
     const batch = pending.splice(0, MAX_BATCH);
@@ -42,6 +52,7 @@ export function createIntakeWriter(orm: MikroORM, jobs: JobQueue) {
           batch.map((b) => b.rows),
         ),
       );
+      wakeWorkers(batch.map((b) => b.rows));
       for (const b of batch) b.done();
     } catch (err) {
       if (batch.length === 1) batch[0]!.done(err);
@@ -51,7 +62,10 @@ export function createIntakeWriter(orm: MikroORM, jobs: JobQueue) {
             orm.em
               .fork()
               .transactional((tx) => writeRows(tx, jobs, [b.rows]))
-              .then(() => b.done(), b.done),
+              .then(() => {
+                wakeWorkers([b.rows]);
+                b.done();
+              }, b.done),
           ),
         );
     } finally {
@@ -61,7 +75,10 @@ export function createIntakeWriter(orm: MikroORM, jobs: JobQueue) {
   }
 
   return {
-    /** Resolves once the rows and their jobs are committed; rejects with that submission's own error. */
+    /**
+     * Resolves once the rows and their jobs are committed (and this process's idle workers told);
+     * rejects with that submission's own error.
+     */
     write(rows: IntakeRows): Promise<void> {
       return new Promise<void>((ok, fail) => {
         pending.push({ rows, done: (err) => (err ? fail(err) : ok()) });

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { type Contact, ContactEntity, DocumentEntity } from '../../entities/index.ts';
+import { sql } from 'kysely';
+import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
@@ -49,35 +50,105 @@ async function record(deps: NotifyDeps, contactId: string, data: ContactUpdate):
   }
 }
 
+/** How many of a job's emails are in flight at once. */
+const SEND_CONCURRENCY = 8;
+
+/** The job of a group of contacts: intake queues one per committed batch of submissions. */
+export interface NotifyJob {
+  contactIds: string[];
+}
+
+const hasPendingDocuments = (documents: Document[]) =>
+  documents.some((d) => d.status === 'PENDING' || d.status === 'PROCESSING');
+
 /**
- * Notification step: waits (by re-queueing itself) until the contact's documents are final or the
- * wait is over, then sends the owner's email once. Before sending it claims the contact (attempts + 1,
- * an in-flight marker); after, it records SENT with the message id. A run that finds an abandoned
- * claim cannot know whether the email left, so it marks FAILED instead of risking a second copy.
- * Retryable failures throw (the queue backs off); permanent ones end FAILED. Both keep lastError.
+ * Notification step for a group of contacts, each handled as if alone: a contact whose documents are
+ * still being processed waits (re-queued in a later job) until they are final or the wait is over;
+ * the others are claimed in one statement (attempts + 1, an in-flight marker) and their emails sent,
+ * each recorded SENT with its message id as soon as it is out. A run that finds an abandoned claim
+ * cannot know whether the email left, so it marks FAILED instead of risking a second copy.
+ * Permanent failures end FAILED; when any send may succeed later the step throws after the others are
+ * done, so the queue retries the job, and the retry skips every contact that is no longer PENDING.
  */
-export async function notifyStep(deps: NotifyDeps, contactId: string): Promise<StepOutcome> {
+export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
-  const contact = await em.findOne(ContactEntity, { id: contactId });
-  if (contact?.notificationStatus !== 'PENDING') return 'skipped';
-  if (contact.notificationMessageId?.startsWith(SENDING)) return abandonedClaim(deps, contact);
+  const contacts = (await em.find(ContactEntity, { id: { $in: contactIds } })).filter(
+    (c) => c.notificationStatus === 'PENDING',
+  );
+  if (contacts.length === 0) return 'skipped';
   const documents = await em.find(
     DocumentEntity,
-    { contact: contactId },
+    { contact: { $in: contacts.map((c) => c.id) } },
     { orderBy: { createdAt: 'asc', id: 'asc' } },
   );
-  const pending = documents.some((d) => d.status === 'PENDING' || d.status === 'PROCESSING');
-  const waited = (Date.now() - contact.createdAt.getTime()) / 1000;
-  if (pending && waited < deps.mail.waitSeconds) {
+  const documentsOf = Map.groupBy(documents, (d) => d.contact!.id);
+  const retryLater: string[] = [];
+  const waiting: { id: string; secondsLeft: number }[] = [];
+  const ready: Contact[] = [];
+  for (const contact of contacts) {
+    if (contact.notificationMessageId?.startsWith(SENDING)) {
+      if ((await abandonedClaim(deps, contact)) === 'in flight') retryLater.push(contact.id);
+      continue;
+    }
+    const secondsLeft = deps.mail.waitSeconds - (Date.now() - contact.createdAt.getTime()) / 1000;
+    if (hasPendingDocuments(documentsOf.get(contact.id) ?? []) && secondsLeft > 0) {
+      waiting.push({ id: contact.id, secondsLeft });
+    } else ready.push(contact);
+  }
+  if (waiting.length) {
+    const soonest = Math.min(...waiting.map((w) => w.secondsLeft));
     await deps.jobs.enqueue(
       null,
       QUEUES.notify,
-      { contactId },
-      { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(deps.mail.waitSeconds - waited)) },
+      { contactIds: waiting.map((w) => w.id) } satisfies NotifyJob,
+      { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(soonest)) },
     );
-    return 'skipped';
   }
-  const mail = renderContactNotification({
+  // Conditional on the state just read: of two runs racing, exactly one claims each contact.
+  const claimed = new Map(
+    ready.length === 0
+      ? []
+      : (
+          await sql<{ id: string; attempts: number }>`
+            update contacts set notification_attempts = notification_attempts + 1,
+                   notification_message_id = ${SENDING + new Date().toISOString()}
+             where id = any(${ready.map((c) => c.id)}::uuid[]) and notification_status = 'PENDING'
+               and notification_message_id is null
+         returning id, notification_attempts as attempts`.execute(em.getKysely())
+        ).rows.map((r) => [r.id, r.attempts]),
+  );
+  const outcomes: StepOutcome[] = [];
+  await eachLimited(
+    ready.filter((c) => claimed.has(c.id)),
+    SEND_CONCURRENCY,
+    async (contact) => {
+      try {
+        const mail = renderNotification(deps, contact, documentsOf.get(contact.id) ?? []);
+        const sent = await send(deps, contact.id, mail, claimed.get(contact.id)!);
+        if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
+        outcomes.push(sent ? 'done' : 'failed');
+      } catch {
+        retryLater.push(contact.id);
+      }
+    },
+  );
+  if (retryLater.length) {
+    throw new Error(`${retryLater.length} of ${contactIds.length} notifications to retry`);
+  }
+  return outcomes.includes('done') ? 'done' : outcomes.length ? 'failed' : 'skipped';
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+function renderNotification(deps: NotifyDeps, contact: Contact, documents: Document[]): OutgoingMail {
+  return renderContactNotification({
     from: deps.mail.from,
     to: deps.mail.to,
     contact: {
@@ -98,23 +169,6 @@ export async function notifyStep(deps: NotifyDeps, contactId: string): Promise<S
       insights: d.status === 'COMPLETED' ? (d.insights ?? null) : null,
     })),
   });
-  // Conditional on the state just read: of two runs racing, exactly one may send.
-  const attempts = contact.notificationAttempts + 1;
-  const claimed = await em.nativeUpdate(
-    ContactEntity,
-    {
-      id: contactId,
-      notificationStatus: 'PENDING',
-      notificationMessageId: null,
-      notificationAttempts: contact.notificationAttempts,
-    },
-    { notificationAttempts: attempts, notificationMessageId: `${SENDING}${new Date().toISOString()}` },
-  );
-  if (claimed === 0) return 'skipped';
-  const sent = await send(deps, contactId, mail, attempts);
-  if (!sent) return 'failed';
-  if (deps.mail.acknowledge) await acknowledge(deps, contact);
-  return 'done';
 }
 
 /** One attempt: records SENT, or lastError (and FAILED when permanent); rethrows what may succeed later. */
@@ -151,13 +205,13 @@ async function send(
 }
 
 /**
- * A claim another run holds: while fresh that run may still record its outcome, so try again later
- * (throwing keeps the job); once stale, whether the email left is unknown.
+ * A claim another run holds: while fresh that run may still record its outcome, so try again later;
+ * once stale, whether the email left is unknown.
  */
-async function abandonedClaim(deps: NotifyDeps, contact: Contact): Promise<StepOutcome> {
+async function abandonedClaim(deps: NotifyDeps, contact: Contact): Promise<'in flight' | 'failed'> {
   const started = contact.notificationMessageId!.slice(SENDING.length);
   const age = (Date.now() - Date.parse(started)) / 1000;
-  if (age < STALE_CLAIM_SECONDS) throw new Error(`A send started at ${started} has not finished yet`);
+  if (age < STALE_CLAIM_SECONDS) return 'in flight';
   const lastError =
     `Attempt ${contact.notificationAttempts} stopped while sending (started ${started}); ` +
     'the email may have been delivered, so it is not sent again';
@@ -192,19 +246,25 @@ async function acknowledge(deps: NotifyDeps, contact: { id: string; email: strin
   }
 }
 
-/** Dead-letter step: retries ran out; the failure stays visible on the contact and counts as permanent. */
-export async function notifyGaveUpStep(deps: NotifyDeps, contactId: string): Promise<StepOutcome> {
+/** Dead-letter step: retries ran out; the failures stay visible on the contacts and count as permanent. */
+export async function notifyGaveUpStep(deps: NotifyDeps, contactIds: string[]): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
-  const contact = await em.findOne(ContactEntity, { id: contactId });
-  if (contact?.notificationStatus !== 'PENDING') return 'skipped';
-  const inFlight = contact.notificationMessageId?.startsWith(SENDING) ?? false;
-  contact.notificationStatus = 'FAILED';
-  contact.notificationMessageId = null;
-  contact.notificationLastError = inFlight
-    ? 'Retries exhausted while the last attempt was in flight; the email may have been delivered'
-    : `Retries exhausted: ${contact.notificationLastError ?? 'unknown error'}`;
+  const contacts = await em.find(ContactEntity, { id: { $in: contactIds }, notificationStatus: 'PENDING' });
+  for (const contact of contacts) {
+    const inFlight = contact.notificationMessageId?.startsWith(SENDING) ?? false;
+    contact.notificationStatus = 'FAILED';
+    contact.notificationMessageId = null;
+    contact.notificationLastError = inFlight
+      ? 'Retries exhausted while the last attempt was in flight; the email may have been delivered'
+      : `Retries exhausted: ${contact.notificationLastError ?? 'unknown error'}`;
+  }
   await em.flush();
-  deps.metrics.emailsFailed.inc({ kind: 'notification', permanent: 'true' });
-  deps.log.error({ contactId, attempts: contact.notificationAttempts }, 'notification given up');
-  return 'failed';
+  for (const contact of contacts) {
+    deps.metrics.emailsFailed.inc({ kind: 'notification', permanent: 'true' });
+    deps.log.error(
+      { contactId: contact.id, attempts: contact.notificationAttempts },
+      'notification given up',
+    );
+  }
+  return contacts.length ? 'failed' : 'skipped';
 }

@@ -4,7 +4,7 @@ import { QUEUES } from '../jobs/queues.ts';
 import type { IndexRepair } from '../search/index-repair.ts';
 import type { SearchService } from '../search/search.service.ts';
 import { extractGaveUpStep, extractStep, type StepDeps } from './extract.step.ts';
-import { type NotifyDeps, notifyGaveUpStep, notifyStep } from './notify.step.ts';
+import { type NotifyDeps, type NotifyJob, notifyGaveUpStep, notifyStep } from './notify.step.ts';
 
 type Deps = StepDeps & NotifyDeps & { search: SearchService; jobs: JobQueue; repair: IndexRepair };
 
@@ -46,9 +46,9 @@ export function createPipeline(deps: Deps) {
       await jobs.work<{ documentId: string }>(QUEUES.index, 1, (job) =>
         deps.search.indexDocument(job.data.documentId),
       );
-      await jobs.work<{ contactId: string }>(QUEUES.notify, 1, (job) => notifyStep(deps, job.data.contactId));
-      await jobs.work<{ contactId: string }>(QUEUES.notifyFailed, 1, (job) =>
-        notifyGaveUpStep(deps, job.data.contactId),
+      await jobs.work<NotifyJob>(QUEUES.notify, 1, (job) => notifyStep(deps, job.data.contactIds));
+      await jobs.work<NotifyJob>(QUEUES.notifyFailed, 1, (job) =>
+        notifyGaveUpStep(deps, job.data.contactIds),
       );
       await jobs.work(QUEUES.repairIndex, 1, () => deps.repair.repair());
       await jobs.schedule(QUEUES.repairIndex, '*/15 * * * *');
