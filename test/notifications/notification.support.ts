@@ -48,9 +48,11 @@ export const notificationSettled = (t: TestApp, id: string, status: Notification
 const HOLD_KEY = 4242;
 
 /**
- * A session on the test app's database. Installs a trigger that makes the first update of documents
- * named `slow*` (extraction marking them PROCESSING) wait on an advisory lock while `holdSlow()` has
- * it: their extraction then takes as long as the test wants. Call after the app has migrated.
+ * A session on the test app's database. Installs triggers that wait on an advisory lock while
+ * `holdSlow()` has it: in the first update of documents named `slow*` (extraction marking them
+ * PROCESSING), so their extraction takes as long as the test wants; and in the insert of contacts
+ * named `Held *`, so their submissions wait, and those arriving meanwhile are committed together
+ * once released. Call after the app has migrated.
  */
 export async function controlDatabase(databaseUrl: string) {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -59,7 +61,9 @@ export async function controlDatabase(databaseUrl: string) {
     create function test_hold_slow() returns trigger language plpgsql as $$
     begin perform pg_advisory_xact_lock(${HOLD_KEY}); return new; end $$;
     create trigger test_hold_slow before update on documents
-      for each row when (old.filename like 'slow%') execute function test_hold_slow();`);
+      for each row when (old.filename like 'slow%') execute function test_hold_slow();
+    create trigger test_hold_contacts before insert on contacts
+      for each row when (new.name like 'Held %') execute function test_hold_slow();`);
   return {
     holdSlow: () => client.query('select pg_advisory_lock($1)', [HOLD_KEY]).then(() => undefined),
     releaseSlow: () => client.query('select pg_advisory_unlock_all()').then(() => undefined),

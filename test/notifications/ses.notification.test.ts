@@ -46,6 +46,8 @@ beforeAll(async () => {
     MAIL_ACKNOWLEDGE: 'true',
     NOTIFY_WAIT_SECONDS: '30',
     NOTIFY_RETRY_DELAY_SECONDS: '1',
+    // One email at a time: a job's first failed send shows that it stops there.
+    MAIL_CONCURRENCY: '1',
     // Two extraction workers: one may sit on a held-back document while the other goes on.
     WORKERS: '2',
   }));
@@ -243,23 +245,39 @@ describe('contact notification over SES', () => {
   });
 
   it('gives each contact of one job its own outcome, and its retry sends nobody a second email', async () => {
+    const inputs = Array.from({ length: 12 }, (_, i) => contactInput({ name: `Held Member ${i}` }));
     await gate.down();
-    const inputs = Array.from({ length: 6 }, (_, i) => contactInput({ name: `Batch Member ${i}` }));
-    const ids = await Promise.all(inputs.map(submit));
-    // Submitted together, they share notification jobs: one job holds several of them.
-    const { rows } = await db.query(
-      `select count(*)::int as n from pgboss.job, jsonb_array_elements_text(data->'contactIds') as c(id)
-        where name = 'contact-notify' and c.id::uuid = any($1::uuid[]) group by pgboss.job.id order by n desc`,
-      [ids],
-    );
-    expect((rows[0] as { n: number }).n).toBeGreaterThan(1);
-    for (const id of ids) {
-      await waitFor(async () => (await readContact(t, id)).notification.lastError !== null);
-    }
-    // Back, but refusing one of them for good: that one fails alone, the rest go out once each.
-    const [refused, ...accepted] = ids as [string, ...string[]];
-    gate.rejectContaining(`X-Dossier-Contact-ID: ${refused}`);
     try {
+      // While their inserts wait, at most 4 batches are in flight and the rest queue: on release the
+      // queued ones are committed together, with one notification job.
+      await db.holdSlow();
+      const submitted = Promise.all(inputs.map(submit));
+      await new Promise((r) => setTimeout(r, 500));
+      await db.releaseSlow();
+      const ids = await submitted;
+      const { rows } = await db.query(
+        `select array_agg(c.id) as ids from pgboss.job, jsonb_array_elements_text(data->'contactIds') as c(id)
+          where name = 'contact-notify' and c.id::uuid = any($1::uuid[]) group by pgboss.job.id
+          order by count(*) desc limit 1`,
+        [ids],
+      );
+      const shared = (rows[0] as { ids: string[] }).ids;
+      expect(shared.length).toBeGreaterThan(1);
+      // SES is down: the job's first send fails (MAIL_CONCURRENCY=1 here), so it stops there and gives
+      // the claims of the rest back, untried, until its retry (a second later at the earliest).
+      const states = () => Promise.all(shared.map(async (id) => (await readContact(t, id)).notification));
+      await waitFor(async () => (await states()).some((n) => n.lastError !== null));
+      // Without the stop, the rest would fail too within milliseconds; the retry is a second away.
+      await new Promise((r) => setTimeout(r, 300));
+      const first = await states();
+      expect(first.filter((n) => n.attempts === 1 && n.lastError?.includes('ECONNREFUSED'))).toHaveLength(1);
+      expect(first.filter((n) => n.attempts === 0 && n.lastError === null)).toHaveLength(shared.length - 1);
+      expect(first.every((n) => n.status === 'PENDING')).toBe(true);
+
+      // Back, but refusing one of them for good: that one fails alone, the rest go out once each.
+      const refused = shared[0]!;
+      const accepted = ids.filter((id) => id !== refused);
+      gate.rejectContaining(`X-Dossier-Contact-ID: ${refused}`);
       await gate.up();
       for (const id of accepted) await notificationSettled(t, id, 'SENT');
       const failed = await notificationSettled(t, refused, 'FAILED');
@@ -268,9 +286,13 @@ describe('contact notification over SES', () => {
       await new Promise((r) => setTimeout(r, 1_500));
       for (const id of accepted) expect(await ownerEmails(id)).toHaveLength(1);
       expect(await ownerEmails(refused)).toEqual([]);
-      for (const input of inputs.slice(1)) expect(await emailsTo(input.email)).toHaveLength(1);
+      for (const [i, id] of ids.entries()) {
+        expect(await emailsTo(inputs[i]!.email as string)).toHaveLength(id === refused ? 0 : 1);
+      }
     } finally {
+      await db.releaseSlow();
       gate.rejectContaining(null);
+      await gate.up();
     }
   });
 

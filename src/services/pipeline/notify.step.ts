@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
+import pMap from 'p-map';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
@@ -15,7 +16,8 @@ export interface NotifyDeps {
   jobs: JobQueue;
   metrics: Metrics;
   log: Logger;
-  mail: { from: string; to: string[]; acknowledge: boolean; waitSeconds: number };
+  /** `concurrency`: how many of a job's emails are in flight at once (SES has a send rate per account). */
+  mail: { from: string; to: string[]; acknowledge: boolean; waitSeconds: number; concurrency: number };
 }
 
 const RECHECK_SECONDS = 2;
@@ -37,11 +39,11 @@ type ContactUpdate = Partial<
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Writes the outcome of a send, retrying a short database hiccup so that it cannot cause a resend. */
-async function record(deps: NotifyDeps, contactId: string, data: ContactUpdate): Promise<void> {
+/** Runs a write that must not be lost, retrying a short database hiccup so that it cannot cause a resend. */
+async function persist(write: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await deps.orm.em.fork().nativeUpdate(ContactEntity, { id: contactId }, data);
+      await write();
       return;
     } catch (err) {
       if (attempt >= 4) throw err;
@@ -50,8 +52,9 @@ async function record(deps: NotifyDeps, contactId: string, data: ContactUpdate):
   }
 }
 
-/** How many of a job's emails are in flight at once. */
-const SEND_CONCURRENCY = 8;
+/** Writes the outcome of a send. */
+const record = (deps: NotifyDeps, contactId: string, data: ContactUpdate) =>
+  persist(() => deps.orm.em.fork().nativeUpdate(ContactEntity, { id: contactId }, data));
 
 /** The job of a group of contacts: intake queues one per committed batch of submissions. */
 export interface NotifyJob {
@@ -105,46 +108,55 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
     );
   }
   // Conditional on the state just read: of two runs racing, exactly one claims each contact.
+  const marker = SENDING + new Date().toISOString();
   const claimed = new Map(
     ready.length === 0
       ? []
       : (
           await sql<{ id: string; attempts: number }>`
             update contacts set notification_attempts = notification_attempts + 1,
-                   notification_message_id = ${SENDING + new Date().toISOString()}
+                   notification_message_id = ${marker}
              where id = any(${ready.map((c) => c.id)}::uuid[]) and notification_status = 'PENDING'
                and notification_message_id is null
          returning id, notification_attempts as attempts`.execute(em.getKysely())
         ).rows.map((r) => [r.id, r.attempts]),
   );
   const outcomes: StepOutcome[] = [];
-  await eachLimited(
+  // After a failure that may pass (SES down, throttling), the rest of the job would most likely fail
+  // the same way: their claims are given back untried and the whole job waits for the queue's retry.
+  let halted = false;
+  const untried: string[] = [];
+  await pMap(
     ready.filter((c) => claimed.has(c.id)),
-    SEND_CONCURRENCY,
     async (contact) => {
+      if (halted) {
+        untried.push(contact.id);
+        return;
+      }
       try {
         const mail = renderNotification(deps, contact, documentsOf.get(contact.id) ?? []);
         const sent = await send(deps, contact.id, mail, claimed.get(contact.id)!);
         if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
         outcomes.push(sent ? 'done' : 'failed');
       } catch {
+        halted = true;
         retryLater.push(contact.id);
       }
     },
+    { concurrency: deps.mail.concurrency },
   );
+  if (untried.length) {
+    await persist(() =>
+      sql`
+        update contacts set notification_attempts = notification_attempts - 1, notification_message_id = null
+         where id = any(${untried}::uuid[]) and notification_message_id = ${marker}`.execute(em.getKysely()),
+    );
+    retryLater.push(...untried);
+  }
   if (retryLater.length) {
     throw new Error(`${retryLater.length} of ${contactIds.length} notifications to retry`);
   }
   return outcomes.includes('done') ? 'done' : outcomes.length ? 'failed' : 'skipped';
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 function renderNotification(deps: NotifyDeps, contact: Contact, documents: Document[]): OutgoingMail {
