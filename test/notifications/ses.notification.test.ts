@@ -263,8 +263,8 @@ describe('contact notification over SES', () => {
       );
       const shared = (rows[0] as { ids: string[] }).ids;
       expect(shared.length).toBeGreaterThan(1);
-      // SES is down: the job's first send fails (MAIL_CONCURRENCY=1 here), so it stops there and gives
-      // the claims of the rest back, untried, until its retry (a second later at the earliest).
+      // SES is down: the job's first send fails (MAIL_CONCURRENCY=1 here), so it stops there: the rest
+      // stay untouched until its retry (a second later at the earliest).
       const states = () => Promise.all(shared.map(async (id) => (await readContact(t, id)).notification));
       await waitFor(async () => (await states()).some((n) => n.lastError !== null));
       // Without the stop, the rest would fail too within milliseconds; the retry is a second away.

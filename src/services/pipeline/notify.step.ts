@@ -1,6 +1,5 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
-import pMap from 'p-map';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
@@ -39,11 +38,11 @@ type ContactUpdate = Partial<
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Runs a write that must not be lost, retrying a short database hiccup so that it cannot cause a resend. */
-async function persist(write: () => Promise<unknown>): Promise<void> {
+/** Writes the outcome of a send, retrying a short database hiccup so that it cannot cause a resend. */
+async function record(deps: NotifyDeps, contactId: string, data: ContactUpdate): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await write();
+      await deps.orm.em.fork().nativeUpdate(ContactEntity, { id: contactId }, data);
       return;
     } catch (err) {
       if (attempt >= 4) throw err;
@@ -51,10 +50,6 @@ async function persist(write: () => Promise<unknown>): Promise<void> {
     }
   }
 }
-
-/** Writes the outcome of a send. */
-const record = (deps: NotifyDeps, contactId: string, data: ContactUpdate) =>
-  persist(() => deps.orm.em.fork().nativeUpdate(ContactEntity, { id: contactId }, data));
 
 /** The job of a group of contacts: intake queues one per committed batch of submissions. */
 export interface NotifyJob {
@@ -67,8 +62,8 @@ const hasPendingDocuments = (documents: Document[]) =>
 /**
  * Notification step for a group of contacts, each handled as if alone: a contact whose documents are
  * still being processed waits (re-queued in a later job) until they are final or the wait is over;
- * the others are claimed in one statement (attempts + 1, an in-flight marker) and their emails sent,
- * each recorded SENT with its message id as soon as it is out. A run that finds an abandoned claim
+ * the others are claimed (attempts + 1, an in-flight marker) and their emails sent, each recorded
+ * SENT with its message id as soon as it is out. A run that finds an abandoned claim
  * cannot know whether the email left, so it marks FAILED instead of risking a second copy.
  * Permanent failures end FAILED; when any send may succeed later the step throws after the others are
  * done, so the queue retries the job, and the retry skips every contact that is no longer PENDING.
@@ -107,56 +102,48 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
       { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(soonest)) },
     );
   }
-  // Conditional on the state just read: of two runs racing, exactly one claims each contact.
-  const marker = SENDING + new Date().toISOString();
-  const claimed = new Map(
-    ready.length === 0
-      ? []
-      : (
-          await sql<{ id: string; attempts: number }>`
-            update contacts set notification_attempts = notification_attempts + 1,
-                   notification_message_id = ${marker}
-             where id = any(${ready.map((c) => c.id)}::uuid[]) and notification_status = 'PENDING'
-               and notification_message_id is null
-         returning id, notification_attempts as attempts`.execute(em.getKysely())
-        ).rows.map((r) => [r.id, r.attempts]),
-  );
+  // Sent in rounds of MAIL_CONCURRENCY, each claimed just before it goes. After a failure that may
+  // pass (SES down, throttling) the rest would most likely fail the same way: the job stops there,
+  // the contacts it did not reach stay unclaimed, and the queue's retry of the job comes back for them.
   const outcomes: StepOutcome[] = [];
-  // After a failure that may pass (SES down, throttling), the rest of the job would most likely fail
-  // the same way: their claims are given back untried and the whole job waits for the queue's retry.
-  let halted = false;
-  const untried: string[] = [];
-  await pMap(
-    ready.filter((c) => claimed.has(c.id)),
-    async (contact) => {
-      if (halted) {
-        untried.push(contact.id);
-        return;
-      }
-      try {
-        const mail = renderNotification(deps, contact, documentsOf.get(contact.id) ?? []);
-        const sent = await send(deps, contact.id, mail, claimed.get(contact.id)!);
-        if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
-        outcomes.push(sent ? 'done' : 'failed');
-      } catch {
-        halted = true;
-        retryLater.push(contact.id);
-      }
-    },
-    { concurrency: deps.mail.concurrency },
-  );
-  if (untried.length) {
-    await persist(() =>
-      sql`
-        update contacts set notification_attempts = notification_attempts - 1, notification_message_id = null
-         where id = any(${untried}::uuid[]) and notification_message_id = ${marker}`.execute(em.getKysely()),
+  for (let i = 0; i < ready.length && retryLater.length === 0; i += deps.mail.concurrency) {
+    const round = ready.slice(i, i + deps.mail.concurrency);
+    const claimed = await claim(
+      em,
+      round.map((c) => c.id),
     );
-    retryLater.push(...untried);
+    await Promise.all(
+      round
+        .filter((c) => claimed.has(c.id))
+        .map(async (contact) => {
+          try {
+            const mail = renderNotification(deps, contact, documentsOf.get(contact.id) ?? []);
+            const sent = await send(deps, contact.id, mail, claimed.get(contact.id)!);
+            if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
+            outcomes.push(sent ? 'done' : 'failed');
+          } catch {
+            retryLater.push(contact.id);
+          }
+        }),
+    );
   }
   if (retryLater.length) {
     throw new Error(`${retryLater.length} of ${contactIds.length} notifications to retry`);
   }
   return outcomes.includes('done') ? 'done' : outcomes.length ? 'failed' : 'skipped';
+}
+
+/**
+ * Claims contacts for sending (attempts + 1, an in-flight marker), conditional on the state just read:
+ * of two runs racing, exactly one claims each contact. Answers the claimed ones' attempt numbers.
+ */
+async function claim(em: EntityManager, ids: string[]): Promise<Map<string, number>> {
+  const { rows } = await sql<{ id: string; attempts: number }>`
+    update contacts set notification_attempts = notification_attempts + 1,
+           notification_message_id = ${SENDING + new Date().toISOString()}
+     where id = any(${ids}::uuid[]) and notification_status = 'PENDING' and notification_message_id is null
+ returning id, notification_attempts as attempts`.execute(em.getKysely());
+  return new Map(rows.map((r) => [r.id, r.attempts]));
 }
 
 function renderNotification(deps: NotifyDeps, contact: Contact, documents: Document[]): OutgoingMail {
