@@ -46,27 +46,49 @@ export const notificationSettled = (t: TestApp, id: string, status: Notification
   );
 
 const HOLD_KEY = 4242;
+const HOLD_CONTACTS_KEY = 4243;
 
 /**
- * A session on the test app's database. Installs triggers that wait on an advisory lock while
- * `holdSlow()` has it: in the first update of documents named `slow*` (extraction marking them
- * PROCESSING), so their extraction takes as long as the test wants; and in the insert of contacts
- * named `Held *`, so their submissions wait, and those arriving meanwhile are committed together
- * once released. Call after the app has migrated.
+ * A session on the test app's database. Installs triggers that wait on advisory locks this session
+ * holds: while `holdSlow()`, in the first update of documents named `slow*` (extraction marking them
+ * PROCESSING), so their extraction takes as long as the test wants; while `holdContacts()`, in the
+ * insert of contacts named `Held *`, so their submissions wait. Call after the app has migrated.
  */
 export async function controlDatabase(databaseUrl: string) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   await client.query(`
-    create function test_hold_slow() returns trigger language plpgsql as $$
-    begin perform pg_advisory_xact_lock(${HOLD_KEY}); return new; end $$;
+    create function test_hold() returns trigger language plpgsql as $$
+    begin perform pg_advisory_xact_lock(tg_argv[0]::bigint); return new; end $$;
     create trigger test_hold_slow before update on documents
-      for each row when (old.filename like 'slow%') execute function test_hold_slow();
+      for each row when (old.filename like 'slow%') execute function test_hold(${HOLD_KEY});
     create trigger test_hold_contacts before insert on contacts
-      for each row when (new.name like 'Held %') execute function test_hold_slow();`);
+      for each row when (new.name like 'Held %') execute function test_hold(${HOLD_CONTACTS_KEY});`);
+  const lock = (key: number) => client.query('select pg_advisory_lock($1)', [key]).then(() => undefined);
+  // Unlocks every hold of that key this session has (the lock is reentrant).
+  const unlock = (key: number) =>
+    client
+      .query(
+        `select pg_advisory_unlock($1::bigint) from generate_series(1, (select count(*) from pg_locks
+            where locktype = 'advisory' and objid::bigint = $1::bigint and pid = pg_backend_pid() and granted))`,
+        [key],
+      )
+      .then(() => undefined);
   return {
-    holdSlow: () => client.query('select pg_advisory_lock($1)', [HOLD_KEY]).then(() => undefined),
-    releaseSlow: () => client.query('select pg_advisory_unlock_all()').then(() => undefined),
+    holdSlow: () => lock(HOLD_KEY),
+    releaseSlow: () => unlock(HOLD_KEY),
+    holdContacts: () => lock(HOLD_CONTACTS_KEY),
+    releaseContacts: () => unlock(HOLD_CONTACTS_KEY),
+    /** How many transactions wait on `holdContacts()`. */
+    heldContactInserts: async () =>
+      Number(
+        (
+          await client.query(
+            `select count(*) as n from pg_locks where locktype = 'advisory' and objid::bigint = $1::bigint and not granted`,
+            [HOLD_CONTACTS_KEY],
+          )
+        ).rows[0].n,
+      ),
     query: (text: string, values: unknown[] = []) => client.query(text, values),
     close: () => client.end(),
   };
@@ -89,6 +111,7 @@ export async function startNotificationApp(env: Env) {
     db,
     async stop() {
       await db.releaseSlow();
+      await db.releaseContacts();
       await db.close();
       await t.stop();
     },

@@ -2,8 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_IN_FLIGHT } from '../../src/services/contacts/intake-writer.ts';
 import type { TestApp } from '../support/app.ts';
-import { contactInput } from '../support/factories.ts';
+import { contactInput, SUBMIT } from '../support/factories.ts';
 import { multipart, SUBMIT_WITH_FILES } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
 import {
@@ -20,7 +21,7 @@ let stop: () => Promise<void>;
 
 beforeAll(async () => {
   // No SES_REGION: the default mailer writes to DATA_DIR/outbox. A short wait for documents.
-  ({ t, db, stop } = await startNotificationApp({ NOTIFY_WAIT_SECONDS: '3' }));
+  ({ t, db, stop } = await startNotificationApp({ NOTIFY_WAIT_SECONDS: '5' }));
 });
 afterAll(() => stop?.());
 
@@ -35,6 +36,12 @@ async function outboxMails(): Promise<{ file: string; mail: ParsedMail }[]> {
 }
 const mailsFor = async (contactId: string) =>
   (await outboxMails()).filter((m) => m.mail.headers.get('x-dossier-contact-id') === contactId);
+
+async function submit(input: Record<string, unknown>): Promise<string> {
+  const r = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input });
+  expect(r.errors).toBeUndefined();
+  return r.data!.submitContact.contact.id;
+}
 
 async function submitWithSlowDocument(input: Record<string, unknown>): Promise<string> {
   const r = await multipart<{ submitContact: { contact: { id: string } } }>(
@@ -84,6 +91,40 @@ describe('contact notification to the outbox', () => {
     // Sent once, and no thank-you: MAIL_ACKNOWLEDGE is off by default.
     expect((await outboxMails()).filter((m) => m.mail.subject?.startsWith('Thank you'))).toEqual([]);
     expect((await mailsFor(id)).map((m) => m.file)).toEqual([file]);
+  });
+
+  it('sends the contacts of one job at once while one of them waits for its document', async () => {
+    await db.holdSlow();
+    await db.holdContacts();
+    try {
+      // Every intake transaction in flight waits on the hold, one submission each...
+      const fillers: Promise<string>[] = [];
+      for (let i = 1; i <= MAX_IN_FLIGHT; i++) {
+        fillers.push(submit(contactInput({ name: `Held Filler ${i}` })));
+        await waitFor(async () => (await db.heldContactInserts()) === i);
+      }
+      // ...so these queue, and are committed together once it is lifted: one notification job.
+      const waiterId = submitWithSlowDocument(contactInput({ name: 'Held Waiter' }));
+      const quickIds = Promise.all([1, 2, 3].map((i) => submit(contactInput({ name: `Held Quick ${i}` }))));
+      await new Promise((r) => setTimeout(r, 500));
+      await db.releaseContacts();
+      const [waiter, quick] = [await waiterId, await quickIds];
+      await Promise.all(fillers);
+      const { rows } = await db.query(
+        `select data->'contactIds' as ids from pgboss.job where name = 'contact-notify' and data->'contactIds' ? $1`,
+        [waiter],
+      );
+      expect(rows).toHaveLength(1);
+      expect([...(rows[0] as { ids: string[] }).ids].sort()).toEqual([waiter, ...quick].sort());
+
+      for (const id of quick) await notificationSettled(t, id, 'SENT');
+      for (const id of quick) expect(await mailsFor(id)).toHaveLength(1);
+      expect((await readContact(t, waiter)).notification.status).toBe('PENDING');
+      expect(await mailsFor(waiter)).toEqual([]);
+    } finally {
+      await db.releaseContacts();
+      await db.releaseSlow();
+    }
   });
 
   it('never sends again after a run stopped between sending and recording: it marks FAILED', async () => {

@@ -250,10 +250,10 @@ describe('contact notification over SES', () => {
     try {
       // While their inserts wait, at most 4 batches are in flight and the rest queue: on release the
       // queued ones are committed together, with one notification job.
-      await db.holdSlow();
+      await db.holdContacts();
       const submitted = Promise.all(inputs.map(submit));
       await new Promise((r) => setTimeout(r, 500));
-      await db.releaseSlow();
+      await db.releaseContacts();
       const ids = await submitted;
       const { rows } = await db.query(
         `select array_agg(c.id) as ids from pgboss.job, jsonb_array_elements_text(data->'contactIds') as c(id)
@@ -290,7 +290,7 @@ describe('contact notification over SES', () => {
         expect(await emailsTo(inputs[i]!.email as string)).toHaveLength(id === refused ? 0 : 1);
       }
     } finally {
-      await db.releaseSlow();
+      await db.releaseContacts();
       gate.rejectContaining(null);
       await gate.up();
     }

@@ -10,7 +10,8 @@ export interface IntakeRows {
 }
 
 const MAX_BATCH = 100;
-const MAX_IN_FLIGHT = 4;
+/** Transactions of intake in flight at once; submissions arriving meanwhile queue for the next one. */
+export const MAX_IN_FLIGHT = 4;
 
 async function writeRows(tx: EntityManager, jobs: JobQueue, items: IntakeRows[]) {
   await tx.insertMany(ContactEntity, items.map((i) => i.contact) as never[]);

@@ -63,10 +63,10 @@ const hasPendingDocuments = (documents: Document[]) =>
  * Notification step for a group of contacts, each handled as if alone: a contact whose documents are
  * still being processed waits (re-queued in a later job) until they are final or the wait is over;
  * the others are claimed (attempts + 1, an in-flight marker) and their emails sent, each recorded
- * SENT with its message id as soon as it is out. A run that finds an abandoned claim
- * cannot know whether the email left, so it marks FAILED instead of risking a second copy.
- * Permanent failures end FAILED; when any send may succeed later the step throws after the others are
- * done, so the queue retries the job, and the retry skips every contact that is no longer PENDING.
+ * SENT with its message id as soon as it is out. A run that finds an abandoned claim cannot know
+ * whether the email left, so it marks FAILED instead of risking a second copy. Permanent failures end
+ * FAILED; when a send may succeed later (or another run's claim is still fresh) the step throws, so
+ * the queue retries the job, and the retry skips every contact that is no longer PENDING.
  */
 export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
@@ -93,20 +93,12 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
       waiting.push({ id: contact.id, secondsLeft });
     } else ready.push(contact);
   }
-  if (waiting.length) {
-    const soonest = Math.min(...waiting.map((w) => w.secondsLeft));
-    await deps.jobs.enqueue(
-      null,
-      QUEUES.notify,
-      { contactIds: waiting.map((w) => w.id) } satisfies NotifyJob,
-      { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(soonest)) },
-    );
-  }
   // Sent in rounds of MAIL_CONCURRENCY, each claimed just before it goes. After a failure that may
   // pass (SES down, throttling) the rest would most likely fail the same way: the job stops there,
   // the contacts it did not reach stay unclaimed, and the queue's retry of the job comes back for them.
   const outcomes: StepOutcome[] = [];
-  for (let i = 0; i < ready.length && retryLater.length === 0; i += deps.mail.concurrency) {
+  let halted = false;
+  for (let i = 0; i < ready.length && !halted; i += deps.mail.concurrency) {
     const round = ready.slice(i, i + deps.mail.concurrency);
     const claimed = await claim(
       em,
@@ -122,13 +114,24 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
             if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
             outcomes.push(sent ? 'done' : 'failed');
           } catch {
+            halted = true;
             retryLater.push(contact.id);
           }
         }),
     );
   }
+  // The job's retry comes back for every contact still PENDING, the waiting ones included.
   if (retryLater.length) {
     throw new Error(`${retryLater.length} of ${contactIds.length} notifications to retry`);
+  }
+  if (waiting.length) {
+    const soonest = Math.min(...waiting.map((w) => w.secondsLeft));
+    await deps.jobs.enqueue(
+      null,
+      QUEUES.notify,
+      { contactIds: waiting.map((w) => w.id) } satisfies NotifyJob,
+      { startAfterSeconds: Math.min(RECHECK_SECONDS, Math.ceil(soonest)) },
+    );
   }
   return outcomes.includes('done') ? 'done' : outcomes.length ? 'failed' : 'skipped';
 }
