@@ -128,17 +128,17 @@ export function createJobQueue(
           { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 },
           async ([job]) => {
             if (!job) return;
-            try {
-              return await handler({
-                id: job.id,
-                data: job.data,
-                retryCount: job.retryCount,
-                retryLimit: job.retryLimit,
-              });
-            } finally {
-              // pg-boss would otherwise sleep out its polling interval after every job: go straight on.
-              boss.notifyWorker(id);
-            }
+            const output = await handler({
+              id: job.id,
+              data: job.data,
+              retryCount: job.retryCount,
+              retryLimit: job.retryLimit,
+            });
+            // pg-boss would otherwise sleep out its polling interval after every job: after a success, go
+            // straight on. After a failure it does sleep, so that an outage (SES down, say) that fails
+            // every job costs one attempt per interval, not a tight loop through the queue.
+            boss.notifyWorker(id);
+            return output;
           },
         );
         ids.push(id);
