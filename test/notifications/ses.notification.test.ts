@@ -296,6 +296,28 @@ describe('contact notification over SES', () => {
     }
   });
 
+  it('rests after a failed send: submissions streaming in during an outage cost a few attempts, not one each', async () => {
+    const ids: string[] = [];
+    await gate.down();
+    try {
+      // Each submission wakes the notification worker; after a failure it rests half a second instead.
+      for (let i = 0; i < 20; i++) {
+        ids.push(await submit(contactInput({ name: `Outage Stream ${i}` })));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { rows } = await db.query(
+        'select coalesce(sum(notification_attempts), 0)::int as n from contacts where id = any($1::uuid[])',
+        [ids],
+      );
+      const attempts = (rows[0] as { n: number }).n;
+      expect(attempts).toBeGreaterThan(0);
+      expect(attempts).toBeLessThanOrEqual(10);
+    } finally {
+      await gate.up();
+    }
+    for (const id of ids) await notificationSettled(t, id, 'SENT');
+  });
+
   it('records a permanent rejection as FAILED, counts it and does not retry', async () => {
     const failedBefore = await permanentFailures(t);
     gate.rejectAll(true);

@@ -44,12 +44,18 @@ export interface JobQueue {
   /** Enqueues many jobs in one statement, within `em`'s open transaction when there is one. */
   enqueueMany(em: EntityManager | null, jobs: { queue: string; data: object }[]): Promise<void>;
   work<T>(queue: string, concurrency: number, handler: JobHandler<T>): Promise<void>;
-  /** Tells this process's idle workers of `queue` to fetch now (call after the enqueueing transaction commits). */
+  /**
+   * Tells this process's idle workers of `queue` to fetch now (call after the enqueueing transaction
+   * commits); ignored while the queue rests after a failed job.
+   */
   wake(queue: string): void;
   schedule(queue: string, cron: string): Promise<void>;
   stats(queues: string[]): Promise<QueueStats[]>;
   stop(): Promise<void>;
 }
+
+/** How often an idle worker looks for work, and how long a queue rests after a failed job. */
+const POLLING_SECONDS = 0.5;
 
 export function createJobQueue(
   connectionString: string,
@@ -66,6 +72,8 @@ export function createJobQueue(
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
   let started = false;
   const workers = new Map<string, string[]>();
+  // A queue whose job just failed rests until then: wakes are ignored, its workers poll as usual.
+  const restingUntil = new Map<string, number>();
 
   const txDb = (em: EntityManager | null) => {
     const trx = em?.getTransactionContext<Transaction<unknown>>();
@@ -125,18 +133,24 @@ export function createJobQueue(
       for (let i = 0; i < concurrency; i++) {
         const id = await boss.work<T>(
           queue,
-          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 },
+          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: POLLING_SECONDS },
           async ([job]) => {
             if (!job) return;
-            const output = await handler({
-              id: job.id,
-              data: job.data,
-              retryCount: job.retryCount,
-              retryLimit: job.retryLimit,
-            });
-            // pg-boss would otherwise sleep out its polling interval after every job: after a success, go
-            // straight on. After a failure it does sleep, so that an outage (SES down, say) that fails
-            // every job costs one attempt per interval, not a tight loop through the queue.
+            let output: unknown;
+            try {
+              output = await handler({
+                id: job.id,
+                data: job.data,
+                retryCount: job.retryCount,
+                retryLimit: job.retryLimit,
+              });
+            } catch (err) {
+              // After a failure the queue rests for a polling interval, wakes included, so that an outage
+              // (SES down, say) that fails every job costs one attempt per interval, not a tight loop.
+              restingUntil.set(queue, Date.now() + POLLING_SECONDS * 1000);
+              throw err;
+            }
+            // pg-boss would otherwise sleep out its polling interval after every job: go straight on.
             boss.notifyWorker(id);
             return output;
           },
@@ -145,6 +159,7 @@ export function createJobQueue(
       }
     },
     wake(queue) {
+      if ((restingUntil.get(queue) ?? 0) > Date.now()) return;
       for (const id of workers.get(queue) ?? []) boss.notifyWorker(id);
     },
     async schedule(queue, cron) {
