@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Env } from '../../src/config.ts';
 import type { NotificationDocument } from '../../src/services/mail/contact-notification.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { SUBMIT } from '../support/factories.ts';
 import { scrape, total } from '../support/metrics.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -23,6 +24,13 @@ const CONTACT = /* GraphQL */ `
     }
   }
 `;
+
+/** Submits the contact form (JSON, no files) and answers the new contact's id. */
+export async function submitContact(t: TestApp, input: Record<string, unknown>): Promise<string> {
+  const r = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return r.data!.submitContact.contact.id;
+}
 
 /** The contact's notification state and documents, read as staff over GraphQL. */
 export async function readContact(t: TestApp, id: string) {

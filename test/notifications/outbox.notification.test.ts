@@ -4,7 +4,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IN_FLIGHT } from '../../src/services/contacts/intake-writer.ts';
 import type { TestApp } from '../support/app.ts';
-import { contactInput, SUBMIT } from '../support/factories.ts';
+import { contactInput } from '../support/factories.ts';
 import { multipart, SUBMIT_WITH_FILES } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
 import {
@@ -13,6 +13,7 @@ import {
   permanentFailures,
   readContact,
   startNotificationApp,
+  submitContact,
 } from './notification.support.ts';
 
 let t: TestApp;
@@ -37,11 +38,7 @@ async function outboxMails(): Promise<{ file: string; mail: ParsedMail }[]> {
 const mailsFor = async (contactId: string) =>
   (await outboxMails()).filter((m) => m.mail.headers.get('x-dossier-contact-id') === contactId);
 
-async function submit(input: Record<string, unknown>): Promise<string> {
-  const r = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input });
-  expect(r.errors).toBeUndefined();
-  return r.data!.submitContact.contact.id;
-}
+const submit = (input: Record<string, unknown>) => submitContact(t, input);
 
 async function submitWithSlowDocument(input: Record<string, unknown>): Promise<string> {
   const r = await multipart<{ submitContact: { contact: { id: string } } }>(

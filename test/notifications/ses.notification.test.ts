@@ -11,6 +11,7 @@ import {
   permanentFailures,
   readContact,
   startNotificationApp,
+  submitContact,
 } from './notification.support.ts';
 import { type SesGate, startSesGate } from './ses-gate.ts';
 
@@ -71,11 +72,7 @@ const ownerEmails = async (contactId: string) =>
 const emailsTo = async (address: string) =>
   (await peer.emails()).filter((e) => e.destination.to.includes(address));
 
-async function submit(input: Record<string, unknown>): Promise<string> {
-  const r = await t.gql<{ submitContact: { contact: { id: string } } }>(SUBMIT, { input });
-  expect(r.errors).toBeUndefined();
-  return r.data!.submitContact.contact.id;
-}
+const submit = (input: Record<string, unknown>) => submitContact(t, input);
 
 async function onlyEmail(contactId: string): Promise<StoredEmail> {
   const emails = await ownerEmails(contactId);
