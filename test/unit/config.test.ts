@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(c.uploads).toEqual({ maxBytes: 25 * 1024 * 1024, maxFiles: 5 });
     expect(c.rateLimit).toEqual({ perClientPerMinute: 20, globalPerMinute: 600 });
     expect(c.graphiql).toBe(true);
+    expect(c.mail.concurrency).toBe(8);
   });
 
   it('names every bad variable in one error', () => {
@@ -25,12 +26,20 @@ describe('loadConfig', () => {
         DATABASE_URL: 'nope',
         ADMIN_TOKEN: 'short',
         TRUST_PROXY: 'maybe',
+        MAIL_CONCURRENCY: '0',
       });
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       message = (err as Error).message;
     }
-    for (const name of ['PORT', 'MAX_FILES', 'DATABASE_URL', 'ADMIN_TOKEN', 'TRUST_PROXY'])
+    for (const name of [
+      'PORT',
+      'MAX_FILES',
+      'DATABASE_URL',
+      'ADMIN_TOKEN',
+      'TRUST_PROXY',
+      'MAIL_CONCURRENCY',
+    ])
       expect(message).toContain(name);
   });
 
