@@ -315,6 +315,39 @@ describe('contact notification over SES', () => {
     for (const id of ids) await notificationSettled(t, id, 'SENT');
   });
 
+  it('fails every contact still pending when a job runs out of retries, saying whether it was tried', async () => {
+    const failedBefore = await permanentFailures(t);
+    let tried = '';
+    await db.holdSlow();
+    await gate.down();
+    try {
+      // One waits for its held document (never tried); the other is tried, and fails, while SES is down.
+      const r = await multipart<{ submitContact: { contact: { id: string } } }>(
+        t.url,
+        SUBMIT_WITH_FILES,
+        { input: contactInput({ name: 'Still Waiting' }), attachments: [null] },
+        [{ path: 'variables.attachments.0', name: 'slow-notes.txt', content: BRIEF, type: 'text/plain' }],
+      );
+      const waiting = r.data!.submitContact.contact.id;
+      tried = await submit(contactInput({ name: 'Tried Once' }));
+      await waitFor(async () => (await readContact(t, tried)).notification.lastError !== null);
+      // What pg-boss does when a job's retries run out: the same data, to the dead-letter queue.
+      await db.query(`insert into pgboss.job (name, data) values ('contact-notify-failed', $1)`, [
+        { contactIds: [waiting, tried] },
+      ]);
+      const a = await notificationSettled(t, tried, 'FAILED');
+      expect(a.notification.lastError).toMatch(/^Retries exhausted: .*ECONNREFUSED/);
+      const b = await notificationSettled(t, waiting, 'FAILED');
+      expect(b.notification.attempts).toBe(0);
+      expect(b.notification.lastError).toContain('Retries exhausted before this email was tried');
+      expect(await permanentFailures(t)).toBe(failedBefore + 2);
+    } finally {
+      await db.releaseSlow();
+      await gate.up();
+    }
+    expect(await ownerEmails(tried)).toEqual([]);
+  });
+
   it('records a permanent rejection as FAILED, counts it and does not retry', async () => {
     const failedBefore = await permanentFailures(t);
     gate.rejectAll(true);

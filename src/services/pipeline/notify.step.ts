@@ -258,7 +258,9 @@ export async function notifyGaveUpStep(deps: NotifyDeps, contactIds: string[]): 
     contact.notificationMessageId = null;
     contact.notificationLastError = inFlight
       ? 'Retries exhausted while the last attempt was in flight; the email may have been delivered'
-      : `Retries exhausted: ${contact.notificationLastError ?? 'unknown error'}`;
+      : contact.notificationAttempts === 0
+        ? 'Retries exhausted before this email was tried: the sends ahead of it in its job kept failing'
+        : `Retries exhausted: ${contact.notificationLastError ?? 'unknown error'}`;
   }
   await em.flush();
   for (const contact of contacts) {
