@@ -270,6 +270,12 @@ describe('contact notification over SES', () => {
       expect(first.filter((n) => n.attempts === 1 && n.lastError?.includes('ECONNREFUSED'))).toHaveLength(1);
       expect(first.filter((n) => n.attempts === 0 && n.lastError === null)).toHaveLength(shared.length - 1);
       expect(first.every((n) => n.status === 'PENDING')).toBe(true);
+      // The job failed for the queue to retry, and says why.
+      const job = await db.query(
+        `select output::text as output from pgboss.job where name = 'contact-notify' and data->'contactIds' ? $1`,
+        [shared[0]],
+      );
+      expect((job.rows[0] as { output: string }).output).toMatch(/notifications to retry: .*ECONNREFUSED/);
 
       // Back, but refusing one of them for good: that one fails alone, the rest go out once each.
       const refused = shared[0]!;

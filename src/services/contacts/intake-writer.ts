@@ -1,8 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { ContactEntity, DocumentEntity } from '../../entities/index.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
-import { QUEUES } from '../jobs/queues.ts';
-import type { NotifyJob } from '../pipeline/notify.step.ts';
+import { type NotifyJob, QUEUES } from '../jobs/queues.ts';
 
 export interface IntakeRows {
   contact: Record<string, unknown> & { id: string };

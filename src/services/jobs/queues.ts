@@ -9,6 +9,11 @@ export const QUEUES = {
   repairIndex: 'search-repair',
 } as const;
 
+/** The data of a `contact-notify` job: the contacts of one committed intake batch. */
+export interface NotifyJob {
+  contactIds: string[];
+}
+
 export interface QueueSettings {
   workers: number;
   extraction: { threads: number; timeoutMs: number; retries: number; retryDelaySeconds: number };

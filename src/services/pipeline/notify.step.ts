@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
-import { QUEUES } from '../jobs/queues.ts';
+import { type NotifyJob, QUEUES } from '../jobs/queues.ts';
 import { renderContactAcknowledgement, renderContactNotification } from '../mail/contact-notification.ts';
 import { MailError, type Mailer, type OutgoingMail, type SentMail } from '../mail/mailer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -51,11 +51,6 @@ async function record(deps: NotifyDeps, contactId: string, data: ContactUpdate):
   }
 }
 
-/** The job of a group of contacts: intake queues one per committed batch of submissions. */
-export interface NotifyJob {
-  contactIds: string[];
-}
-
 const hasPendingDocuments = (documents: Document[]) =>
   documents.some((d) => d.status === 'PENDING' || d.status === 'PROCESSING');
 
@@ -97,24 +92,24 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
   // pass (SES down, throttling) the rest would most likely fail the same way: the job stops there,
   // the contacts it did not reach stay unclaimed, and the queue's retry of the job comes back for them.
   const outcomes: StepOutcome[] = [];
-  let halted = false;
-  for (let i = 0; i < ready.length && !halted; i += deps.mail.concurrency) {
+  let failure: unknown = null;
+  for (let i = 0; i < ready.length && failure === null; i += deps.mail.concurrency) {
     const round = ready.slice(i, i + deps.mail.concurrency);
-    const claimed = await claim(
-      em,
-      round.map((c) => c.id),
+    // Rendered before the claim: a message that cannot be built must not leave a claim behind.
+    const mails = new Map(
+      round.map((c) => [c.id, renderNotification(deps, c, documentsOf.get(c.id) ?? [])] as const),
     );
+    const claimed = await claim(em, [...mails.keys()]);
     await Promise.all(
       round
         .filter((c) => claimed.has(c.id))
         .map(async (contact) => {
           try {
-            const mail = renderNotification(deps, contact, documentsOf.get(contact.id) ?? []);
-            const sent = await send(deps, contact.id, mail, claimed.get(contact.id)!);
+            const sent = await send(deps, contact.id, mails.get(contact.id)!, claimed.get(contact.id)!);
             if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
             outcomes.push(sent ? 'done' : 'failed');
-          } catch {
-            halted = true;
+          } catch (err) {
+            failure ??= err;
             retryLater.push(contact.id);
           }
         }),
@@ -122,7 +117,10 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
   }
   // The job's retry comes back for every contact still PENDING, the waiting ones included.
   if (retryLater.length) {
-    throw new Error(`${retryLater.length} of ${contactIds.length} notifications to retry`);
+    const reason = failure === null ? 'another run is still sending' : errorText(failure);
+    throw new Error(`${retryLater.length} of ${contactIds.length} notifications to retry: ${reason}`, {
+      cause: failure,
+    });
   }
   if (waiting.length) {
     const soonest = Math.min(...waiting.map((w) => w.secondsLeft));
@@ -137,8 +135,8 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
 }
 
 /**
- * Claims contacts for sending (attempts + 1, an in-flight marker), conditional on the state just read:
- * of two runs racing, exactly one claims each contact. Answers the claimed ones' attempt numbers.
+ * Claims contacts for sending (attempts + 1, an in-flight marker), only those still PENDING with no
+ * claim: of two runs racing, exactly one claims each contact. Answers the claimed ones' attempt numbers.
  */
 async function claim(em: EntityManager, ids: string[]): Promise<Map<string, number>> {
   const { rows } = await sql<{ id: string; attempts: number }>`

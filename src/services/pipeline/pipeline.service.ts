@@ -1,10 +1,10 @@
 import { DocumentEntity } from '../../entities/index.ts';
 import type { JobInfo, JobQueue } from '../jobs/job-queue.ts';
-import { QUEUES } from '../jobs/queues.ts';
+import { type NotifyJob, QUEUES } from '../jobs/queues.ts';
 import type { IndexRepair } from '../search/index-repair.ts';
 import type { SearchService } from '../search/search.service.ts';
 import { extractGaveUpStep, extractStep, type StepDeps } from './extract.step.ts';
-import { type NotifyDeps, type NotifyJob, notifyGaveUpStep, notifyStep } from './notify.step.ts';
+import { type NotifyDeps, notifyGaveUpStep, notifyStep } from './notify.step.ts';
 
 type Deps = StepDeps & NotifyDeps & { search: SearchService; jobs: JobQueue; repair: IndexRepair };
 
