@@ -8,7 +8,8 @@ import { AppError, badInput } from '../errors.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { public: boolean; staff: boolean };
+  // read: queries, subscriptions, downloads; write: triage, notes, uploads, reprocess; admin: tokens, audit, erasure, export.
+  AuthScopes: { public: boolean; read: boolean; write: boolean; admin: boolean };
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -19,9 +20,14 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => ({ public: true, staff: ctx.viewer.staff }),
+    authScopes: (ctx) => ({
+      public: true,
+      read: ctx.viewer.scopes.includes('READ'),
+      write: ctx.viewer.scopes.includes('WRITE'),
+      admin: ctx.viewer.scopes.includes('ADMIN'),
+    }),
     unauthorizedError: (_parent, ctx) =>
-      ctx.viewer.staff
+      ctx.viewer.authenticated
         ? new AppError('FORBIDDEN', 'Not allowed')
         : new AppError('UNAUTHENTICATED', 'A staff bearer token is required'),
   },

@@ -38,7 +38,7 @@ ContactRef.implement({
     notification: t.field({
       type: ContactNotification,
       nullable: true,
-      authScopes: { staff: true },
+      authScopes: { read: true },
       description: 'Staff only',
       resolve: (contact) => contact,
     }),
@@ -108,7 +108,7 @@ builder.queryField('contact', (t) =>
   t.field({
     type: ContactRef,
     nullable: true,
-    authScopes: { staff: true },
+    authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: contactById,
   }),

@@ -49,7 +49,7 @@ builder.queryField('document', (t) =>
   t.field({
     type: DocumentRef,
     nullable: true,
-    authScopes: { staff: true },
+    authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: documentById,
   }),
@@ -58,7 +58,7 @@ builder.queryField('document', (t) =>
 builder.mutationField('uploadDocument', (t) =>
   t.field({
     type: DocumentRef,
-    authScopes: { staff: true },
+    authScopes: { write: true },
     args: {
       file: t.arg({ type: 'Upload', required: true }),
       contactId: t.arg.id(),
@@ -72,7 +72,7 @@ builder.subscriptionField('documentProcessed', (t) =>
   t.field({
     type: DocumentRef,
     description: 'A document reached COMPLETED or FAILED; filtered by contact and/or document when given.',
-    authScopes: { staff: true },
+    authScopes: { read: true },
     args: { contactId: t.arg.id(), documentId: t.arg.id() },
     subscribe: subscribeDocumentProcessed,
     resolve: documentFromEvent,

@@ -40,7 +40,7 @@ const DocumentSearchResultRef = builder.objectRef<DocumentSearchResult>('Documen
 builder.queryField('searchDocuments', (t) =>
   t.field({
     type: DocumentSearchResultRef,
-    authScopes: { staff: true },
+    authScopes: { read: true },
     args: {
       query: t.arg.string({ required: true }),
       filter: t.arg({ type: DocumentSearchFilter }),

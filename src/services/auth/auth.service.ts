@@ -4,6 +4,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Viewer } from '../../context.ts';
 
+export const ANONYMOUS: Viewer = { authenticated: false, actor: 'anonymous', kind: 'anonymous', scopes: [] };
+const ROOT: Viewer = { authenticated: true, actor: 'root', kind: 'root', scopes: ['READ', 'WRITE', 'ADMIN'] };
+
 export interface AuthService {
   /** The staff token, to print at start. */
   readonly token: string;
@@ -37,6 +40,6 @@ export async function createAuthService(adminToken: string | null, dataDir: stri
   return {
     token,
     generated,
-    viewer: (authorization) => ({ staff: bearerMatches(authorization, token) }),
+    viewer: (authorization) => (bearerMatches(authorization, token) ? ROOT : ANONYMOUS),
   };
 }
