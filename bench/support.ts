@@ -110,6 +110,8 @@ export async function startDatabase(): Promise<BenchDatabase> {
 export interface BenchServer {
   url: string;
   pid: number;
+  /** From spawn until /ready answered 200, in ms. */
+  startupMs: number;
   /** The child's current and peak resident set, in KiB, from /proc. */
   memory(): { rssKb: number; hwmKb: number };
   /** CPU seconds the child has used so far (user + system, all its threads). */
@@ -128,13 +130,17 @@ export interface BenchServer {
 const exited = (child: ChildProcess) =>
   new Promise<void>((ok) => (child.exitCode !== null ? ok() : child.once('exit', () => ok())));
 
-/** Starts `node src/main.ts` in a child process, so that the load generator never shares its event loop. */
+/**
+ * Starts `node src/main.ts` in a child process, so that the load generator never shares its event loop.
+ * A null `databaseUrl` leaves DATABASE_URL unset: the server starts its own embedded PostgreSQL.
+ */
 export async function startServer(
-  databaseUrl: string,
+  databaseUrl: string | null,
   env: Record<string, string> = {},
 ): Promise<BenchServer> {
   const port = await freePort();
   const dataDir = await tempDir('dossier-bench-data-');
+  const spawned = performance.now();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,7 +150,7 @@ export async function startServer(
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
-      DATABASE_URL: databaseUrl,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       ADMIN_TOKEN: STAFF_TOKEN,
@@ -179,17 +185,19 @@ export async function startServer(
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${tail}`);
-    const up = await fetch(`${url}/health`).then(
+    const up = await fetch(`${url}/ready`).then(
       (r) => r.ok,
       () => false,
     );
     if (up) break;
-    if (Date.now() > deadline) throw new Error(`the server did not answer /health in 60 s:\n${tail}`);
-    await sleep(100);
+    if (Date.now() > deadline) throw new Error(`the server was not ready in 60 s:\n${tail}`);
+    await sleep(20);
   }
+  const startupMs = performance.now() - spawned;
   return {
     url,
     pid: child.pid!,
+    startupMs,
     memory() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
