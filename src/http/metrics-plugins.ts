@@ -42,16 +42,30 @@ function operationLabels(name: Namer, document: DocumentNode | undefined, reques
 
 type Labels = 'operationName' | 'operationType';
 
+/**
+ * Series are paid per operation name, on every scrape. The whole-operation histogram keeps prom-client's
+ * buckets (the latency alerts' thresholds sit on them); a phase only needs to show which one dominates,
+ * and the HTTP histogram is read only as a count by status.
+ */
+const PHASE_BUCKETS = [0.001, 0.01, 0.1, 1];
+const COUNT_ONLY: number[] = [];
+
 /** Per-operation requests, errors and phase durations (prom-client via the Yoga plugin), HTTP and WebSocket alike. */
 export function metricsPlugins(metrics: Metrics, name: Namer): Plugin[] {
   const registry = metrics.registry;
   const labels = (p: FillLabelsFnParams) => operationLabels(name, p.document, p.operationName);
-  const histogram = (metric: string, help: string) =>
+  const histogram = (metric: string, help: string, buckets?: number[]) =>
     createHistogram<never, Labels>({
       registry,
-      histogram: { name: metric, help, labelNames: ['operationName', 'operationType'] },
+      histogram: {
+        name: metric,
+        help,
+        labelNames: ['operationName', 'operationType'],
+        ...(buckets ? { buckets } : {}),
+      },
       fillLabelsFn: labels,
     });
+  const phase = (metric: string, help: string) => histogram(metric, help, PHASE_BUCKETS);
   return [
     usePrometheus({
       registry,
@@ -74,14 +88,11 @@ export function metricsPlugins(metrics: Metrics, name: Namer): Plugin[] {
           'graphql_envelop_request_duration',
           'Whole operation time (s)',
         ),
-        graphql_envelop_phase_parse: histogram('graphql_envelop_phase_parse', 'Parse time (s)'),
-        graphql_envelop_phase_validate: histogram('graphql_envelop_phase_validate', 'Validation time (s)'),
-        graphql_envelop_phase_context: histogram(
-          'graphql_envelop_phase_context',
-          'Context building time (s)',
-        ),
-        graphql_envelop_phase_execute: histogram('graphql_envelop_phase_execute', 'Execution time (s)'),
-        graphql_envelop_phase_subscribe: histogram(
+        graphql_envelop_phase_parse: phase('graphql_envelop_phase_parse', 'Parse time (s)'),
+        graphql_envelop_phase_validate: phase('graphql_envelop_phase_validate', 'Validation time (s)'),
+        graphql_envelop_phase_context: phase('graphql_envelop_phase_context', 'Context building time (s)'),
+        graphql_envelop_phase_execute: phase('graphql_envelop_phase_execute', 'Execution time (s)'),
+        graphql_envelop_phase_subscribe: phase(
           'graphql_envelop_phase_subscribe',
           'Subscription setup time (s)',
         ),
@@ -100,6 +111,7 @@ export function metricsPlugins(metrics: Metrics, name: Namer): Plugin[] {
             name: 'graphql_yoga_http_duration',
             help: 'HTTP request time for GraphQL (s)',
             labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
+            buckets: COUNT_ONLY,
           },
           fillLabelsFn: (p, ctx: { request?: Request; response?: Response }) => ({
             ...labels(p),

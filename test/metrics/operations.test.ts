@@ -158,3 +158,23 @@ describe('operations over WebSocket', () => {
     }
   });
 });
+
+describe('series volume', () => {
+  it('stays bounded when clients make up operation names, and names past the cap count as `other`', async () => {
+    const names = Array.from({ length: 300 }, () => `Op${randomUUID().replaceAll('-', '')}`);
+    for (let i = 0; i < names.length; i += 30)
+      await Promise.all(names.slice(i, i + 30).map((n) => post({ query: `query ${n} { __typename }` })));
+    const s = await scrape(t.url);
+    expect(s.length).toBeLessThanOrEqual(2000);
+    const queries = select(s, 'graphql_envelop_request', { operationType: 'query' });
+    const labelled = new Set(queries.map((x) => x.labels.operationName));
+    expect(labelled.has('other')).toBe(true);
+    expect(names.filter((n) => labelled.has(n)).length).toBeGreaterThan(0);
+    // Every query the dashboards template by keeps its phase histograms.
+    for (const name of labelled)
+      expect(
+        select(s, 'graphql_envelop_phase_execute_bucket', { operationName: name }).length,
+        name,
+      ).toBeGreaterThan(0);
+  });
+});
