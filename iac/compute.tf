@@ -46,6 +46,7 @@ resource "aws_instance" "host" {
     mail_to              = var.mail_to
     alert_email_to       = var.alert_email_to
     alert_smtp_username  = var.alert_smtp_username
+    runbook_base_url     = var.runbook_base_url
     alert_smtp_smarthost = "email-smtp.${var.region}.amazonaws.com:587"
   })
 

@@ -157,6 +157,17 @@ variable "alert_smtp_password" {
   sensitive   = true
 }
 
+variable "alert_deadman_url" {
+  description = "Dead-man heartbeat URL that receives the always-firing Watchdog alert every 5 minutes; stored in SSM."
+  type        = string
+  sensitive   = true
+}
+
+variable "runbook_base_url" {
+  description = "Where docs/operations.md is published; each alert's runbook_url is this plus #<alert name>."
+  type        = string
+}
+
 variable "alert_webhook_url" {
   description = "Webhook of the paging tool that receives critical alerts; stored in SSM."
   type        = string

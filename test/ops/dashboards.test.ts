@@ -77,7 +77,7 @@ describe('dashboards/*.json', () => {
     }
   });
 
-  it('cover the pipeline, search, email, subscriptions and runtime', () => {
+  it('cover the pipeline, search, email, subscriptions, runtime, the host, containers, TLS and backups', () => {
     const all = dashboards.map((d) => JSON.stringify(d.json)).join('\n');
     for (const metric of [
       'dossier_uploads_total',
@@ -88,6 +88,12 @@ describe('dashboards/*.json', () => {
       'dossier_subscriptions_active',
       'process_resident_memory_bytes',
       'nodejs_eventloop_lag_p99_seconds',
+      'node_filesystem_avail_bytes',
+      'node_memory_MemAvailable_bytes',
+      'container_start_time_seconds',
+      'container_memory_working_set_bytes',
+      'probe_ssl_earliest_cert_expiry',
+      'dossier_backup_last_success_timestamp_seconds',
     ]) {
       expect(all, metric).toContain(metric);
     }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/services/db/embedded-postgres.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { type Proc, spawnUntil, stopProcess } from '../support/processes.ts';
+import { exporterMetrics } from '../support/promql.ts';
 import { waitFor } from '../support/wait.ts';
 
 const TOKEN = 'prometheus-scrape-token-0123';
@@ -21,8 +22,15 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dossier-prometheus-'));
   const target = `127.0.0.1:${appMetricsPort}`;
   // JSON is YAML: the scrape job as the stack's (bearer token, job "dossier"), scraped every second.
+  // A rule group and an Alertmanager (none listening), so the self-health metrics exist.
+  await writeFile(
+    join(dir, 'probe.rules.yml'),
+    JSON.stringify({ groups: [{ name: 'probe', rules: [{ record: 'probe:one', expr: 'vector(1)' }] }] }),
+  );
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    rule_files: [join(dir, 'probe.rules.yml')],
+    alerting: { alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:9'] }] }] },
     scrape_configs: [
       {
         job_name: 'dossier',
@@ -75,5 +83,12 @@ describe('a real Prometheus scraping the app', () => {
     );
     expect(await queryValue('up{job="dossier",role="app"}')).toBe(1);
     expect(await queryValue('dossier_database_up{job="dossier"}')).toBe(1);
+  });
+
+  it('serves its own metrics that the self-health alerts read', async () => {
+    const text = await (await fetch(`${prometheusUrl}/metrics`)).text();
+    const served = new Set([...text.matchAll(/^([a-zA-Z_:][\w:]*)[{ ]/gm)].map((m) => m[1]));
+    const own = exporterMetrics.prometheus.filter((n) => n !== 'up');
+    expect(own.filter((n) => !served.has(n))).toEqual([]);
   });
 });

@@ -124,7 +124,7 @@ describe('alert and dashboard expressions', () => {
     expect(status).toBe(0);
   });
 
-  it('read only metrics the app documents, plus up and probe_success', () => {
+  it('read only metrics the app documents, plus those of the exporters (support/promql.ts)', () => {
     const unknown = expressions.flatMap(({ source, expr }) =>
       metricNames(expr)
         .filter((name) => !known.has(name))

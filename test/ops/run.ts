@@ -17,7 +17,7 @@ export function run(command: string, args: string[], env?: NodeJS.ProcessEnv): R
     cwd: root,
     encoding: 'utf8',
     env: env ?? process.env,
-    timeout: 20_000,
+    timeout: 60_000,
   });
   if (result.error) throw result.error;
   return { status: result.status, output: `${result.stdout}${result.stderr}`, stdout: result.stdout };

@@ -76,10 +76,28 @@ function dependents(name: string) {
 // docker-compose 1.29 prints mounts as source:target[:mode]; a source without a slash is a named volume.
 function mounts(service: Service) {
   return (service.volumes ?? []).map((v) => {
-    const [source, target] = v.split(':');
-    return { source, target, named: !source.includes('/') };
+    const [source, target, mode = 'rw'] = v.split(':');
+    return { source, target, mode, named: !source.includes('/') };
   });
 }
+
+// The health check program of each service: its image's own binary (the dossier image's node, etc.).
+const ownProbe: Record<string, string> = {
+  app: 'node',
+  worker: 'node',
+  postgres: 'pg_isready',
+  redis: 'redis-cli',
+  minio: 'mc',
+  prometheus: 'promtool',
+  alertmanager: 'amtool',
+};
+
+// Host paths the monitoring agents read (read-only); anything else mounted must live in the repository.
+const hostMounts: Record<string, string[]> = {
+  alloy: ['/var/run/docker.sock'],
+  'node-exporter': ['/'],
+  cadvisor: ['/', '/var/run', '/sys', '/var/lib/docker'],
+};
 
 // The last stage's USER, as the container runs it.
 function finalUser(dockerfile: string): string | null {
@@ -138,15 +156,18 @@ describe('stack/docker-compose.yml', () => {
       'alertmanager',
       'grafana',
       'loki',
-      'promtail',
+      'alloy',
       'blackbox',
+      'node-exporter',
+      'cadvisor',
       'caddy',
     ]) {
       expect(services, name).toHaveProperty(name);
     }
+    expect(services).not.toHaveProperty('promtail');
   });
 
-  it('gives every long-running service a health check; one-shots run once and gate their dependents', () => {
+  it('checks health with a program each image is built around; one-shots run once and gate their dependents', () => {
     for (const [name, service] of Object.entries(services)) {
       if (service.restart === 'no') {
         expect(service.healthcheck, name).toBeUndefined();
@@ -154,9 +175,62 @@ describe('stack/docker-compose.yml', () => {
         continue;
       }
       expect(service.restart, name).toBe('unless-stopped');
-      expect(service.healthcheck?.disable, name).not.toBe(true);
-      expect(service.healthcheck?.test?.length, `${name} has no health check`).toBeGreaterThan(0);
+      const test = service.healthcheck?.test;
+      if (!test) continue;
+      // Exec form: no shell, no wget or curl, which slimmer or distroless releases drop.
+      expect(test[0], name).toBe('CMD');
+      expect(test[1], name).toBe(ownProbe[name]);
     }
+    // Whoever others wait for must have one.
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
+        if ((spec as { condition?: string }).condition === 'service_healthy')
+          expect(ownProbe[dep], `${name} waits for ${dep}`).toBeDefined();
+      }
+    }
+  });
+
+  it('watches the services without a health check through Prometheus', () => {
+    const prometheus = loadYaml(join(root, 'stack/prometheus/prometheus.yml')) as {
+      scrape_configs: { static_configs?: { targets: string[] }[] }[];
+    };
+    const scraped = new Set(
+      prometheus.scrape_configs.flatMap((j) =>
+        (j.static_configs ?? []).flatMap((c) =>
+          c.targets.map((t) => t.replace(/^https?:\/\//, '').split(':')[0]),
+        ),
+      ),
+    );
+    for (const [name, service] of Object.entries(services)) {
+      if (service.restart === 'no' || service.healthcheck?.test) continue;
+      // Caddy: probed through the public URL (blackbox-public); Meilisearch: the app reports it
+      // (dossier_search_engine_up, DossierSearchEngineDown).
+      if (name === 'caddy' || name === 'meilisearch') continue;
+      expect(scraped.has(name), `${name} has neither a health check nor a scrape job`).toBe(true);
+    }
+  });
+
+  it('starts the public site without waiting for monitoring: Caddy depends on the app only', () => {
+    expect(Object.keys(services.caddy.depends_on ?? {})).toEqual(['app']);
+    const monitoring = [
+      'prometheus',
+      'alertmanager',
+      'grafana',
+      'loki',
+      'alloy',
+      'blackbox',
+      'node-exporter',
+      'cadvisor',
+    ];
+    // Nothing on the path from Caddy to the app's dependencies waits for a monitoring service.
+    const seen = new Set<string>();
+    const walk = (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      for (const dep of Object.keys(services[name].depends_on ?? {})) walk(dep);
+    };
+    walk('caddy');
+    expect([...seen].filter((s) => monitoring.includes(s))).toEqual([]);
   });
 
   it('declares every depends_on with a condition', () => {
@@ -165,9 +239,10 @@ describe('stack/docker-compose.yml', () => {
         expect(Array.isArray(service.depends_on), name).toBe(false);
         expect(services, `${name} depends on unknown ${dep}`).toHaveProperty(dep);
         const condition = (spec as { condition?: string }).condition;
-        expect(['service_healthy', 'service_completed_successfully'], `${name} -> ${dep}`).toContain(
-          condition,
-        );
+        expect(
+          ['service_healthy', 'service_completed_successfully', 'service_started'],
+          `${name} -> ${dep}`,
+        ).toContain(condition);
         if (condition === 'service_healthy') expect(services[dep].healthcheck, dep).toBeDefined();
       }
     }
@@ -212,7 +287,9 @@ describe('stack/docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const mount of mounts(service)) {
         if (mount.named) expect(named.has(mount.source), `${name}: ${mount.source}`).toBe(true);
-        else if (mount.source !== '/var/run/docker.sock') {
+        else if (hostMounts[name]?.includes(mount.source))
+          expect(mount.mode, `${name}: ${mount.source} must be read-only`).toMatch(/^ro\b/);
+        else {
           expect(existsSync(mount.source), `${name}: ${mount.source}`).toBe(true);
           expect(relative(root, mount.source).startsWith('..'), `${name} mounts outside the repo`).toBe(
             false,
@@ -278,6 +355,39 @@ describe('stack configuration files', () => {
       'http://app:4000/health',
     ]);
     expect(jobs).toHaveProperty('minio');
+    for (const [job, target] of [
+      ['node', 'node-exporter:9100'],
+      ['cadvisor', 'cadvisor:8080'],
+      ['alertmanager', 'alertmanager:9093'],
+    ])
+      expect(jobs[job].static_configs?.flatMap((s) => s.targets)).toEqual([target]);
+  });
+
+  it('Prometheus probes the public URL from DOMAIN and labels alerts with the runbook base', () => {
+    const prometheus = loadYaml(join(root, 'stack/prometheus/prometheus.yml')) as {
+      global: { external_labels: Record<string, string> };
+      scrape_configs: {
+        job_name: string;
+        params?: { module: string[] };
+        file_sd_configs?: { files: string[] }[];
+      }[];
+    };
+    // Prometheus 3 expands ${VAR} in external labels; compose passes the variable.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Prometheus's own ${VAR} syntax, on purpose.
+    expect(prometheus.global.external_labels.runbook_base).toBe('${RUNBOOK_BASE_URL}');
+    expect(services.prometheus.environment?.RUNBOOK_BASE_URL).toBe(example.get('RUNBOOK_BASE_URL')?.value);
+    const publicJob = prometheus.scrape_configs.find((j) => j.job_name === 'blackbox-public');
+    const [file] = publicJob?.file_sd_configs?.[0].files ?? [];
+    expect(publicJob?.params?.module).toEqual(['https_public']);
+    // The entrypoint writes that file from DOMAIN before exec'ing Prometheus, in a tmpfs.
+    const entrypoint = (rawParsed.services.prometheus as { entrypoint: string[] }).entrypoint.join(' ');
+    expect(entrypoint).toContain(`"https://%s/health"]}]' "$$DOMAIN" > ${file}`);
+    expect(file.startsWith('/run/prometheus/')).toBe(true);
+    const blackbox = loadYaml(join(root, 'stack/blackbox/blackbox.yml')) as {
+      modules: Record<string, { http: { fail_if_not_ssl?: boolean } }>;
+    };
+    expect(blackbox.modules.https_public.http.fail_if_not_ssl).toBe(true);
+    expect(Object.keys(services.blackbox.networks ?? {})).toContain('edge');
   });
 
   it('Grafana provisions the datasources the dashboards use and the dashboards directory', () => {
@@ -314,7 +424,6 @@ describe('stack configuration files', () => {
       expect.arrayContaining(['/grafana/*', '/prometheus/*', '/alertmanager/*']),
     );
     expect(caddyfile).toMatch(/handle \/metrics\* \{\s*respond 404/);
-    expect(services.caddy.healthcheck?.test?.join(' ')).toContain(':8081/healthz');
   });
 
   it('shell scripts are valid sh', () => {

@@ -22,8 +22,35 @@ export const dashboardSamples: Readonly<Record<string, string>> = {
   __range: '1h',
 };
 
-/** Metrics the expressions may use that the app does not export: Prometheus's and the blackbox exporter's. */
-export const externalMetrics: readonly string[] = ['up', 'probe_success'];
+/** Metrics the expressions may use that the app does not export, by who exports them. */
+export const exporterMetrics = {
+  prometheus: [
+    'up',
+    'prometheus_rule_evaluation_failures_total',
+    'prometheus_config_last_reload_successful',
+    'prometheus_notifications_alertmanagers_discovered',
+  ],
+  alertmanager: ['alertmanager_notifications_failed_total', 'alertmanager_config_last_reload_successful'],
+  blackbox: ['probe_success', 'probe_ssl_earliest_cert_expiry'],
+  node: [
+    'node_filesystem_avail_bytes',
+    'node_filesystem_size_bytes',
+    'node_filesystem_readonly',
+    'node_memory_MemAvailable_bytes',
+    'node_memory_MemTotal_bytes',
+    'node_cpu_seconds_total',
+    'node_load1',
+  ],
+  cadvisor: [
+    'container_start_time_seconds',
+    'container_cpu_usage_seconds_total',
+    'container_memory_working_set_bytes',
+  ],
+  // Written by the backup service into node-exporter's textfile directory.
+  backup: ['dossier_backup_last_success_timestamp_seconds'],
+} as const satisfies Record<string, readonly string[]>;
+
+export const externalMetrics: readonly string[] = Object.values(exporterMetrics).flat();
 
 /** Replaces `$name`, `${name}` and `[[name]]` with the sample values; an unknown variable throws. */
 export function substituteVariables(expr: string): string {
