@@ -79,7 +79,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       return {
         services,
         em: orm.em.fork(),
-        viewer: auth.viewer(authorization),
+        viewer: await auth.viewer(authorization),
         requestId,
         clientIp: initial.req ? clientAddress(initial.req, config.http.trustProxy) : 'unknown',
         log: log.child({ requestId }),

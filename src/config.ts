@@ -6,6 +6,26 @@ const bool = z
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url();
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+);
+// Never `none` or HS*: with a public key set, an HMAC algorithm would take the public key as its secret.
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 
 const env = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -36,6 +56,18 @@ const env = z.object({
   MAIL_CONCURRENCY: positiveInt.max(64).default(8),
   REDIS_URL: url.optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  API_TOKEN_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  OIDC_ISSUER: url.optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_ALGORITHMS: list
+    .pipe(
+      z.array(z.enum(ASYMMETRIC_ALGORITHMS, 'must be asymmetric algorithms (RS*, PS*, ES*, EdDSA)')).min(1),
+    )
+    .default(['RS256']),
+  OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  OIDC_JWKS_MAX_AGE_SECONDS: positiveInt.max(86_400).default(600),
+  OIDC_SCOPE_CLAIMS: list.pipe(z.array(z.string().min(1)).min(1)).default(['scope', 'scp']),
   MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
   MAX_FILES: positiveInt.max(100).default(5),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(20),
@@ -57,15 +89,7 @@ const env = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   // Each named operation costs about 46 series on every scrape: 30 keeps a made-up-name attack under 2,000.
   METRICS_OPERATION_CAP: positiveInt.default(30),
-  METRICS_KNOWN_OPERATIONS: z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .optional(),
+  METRICS_KNOWN_OPERATIONS: list.optional(),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
@@ -102,6 +126,18 @@ function build(e: z.output<typeof env>) {
     },
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
     adminToken: e.ADMIN_TOKEN ?? null,
+    apiTokens: { cacheSeconds: e.API_TOKEN_CACHE_SECONDS },
+    oidc: e.OIDC_ISSUER
+      ? {
+          issuer: e.OIDC_ISSUER,
+          audience: e.OIDC_AUDIENCE!,
+          algorithms: e.OIDC_ALGORITHMS,
+          clockToleranceSeconds: e.OIDC_CLOCK_TOLERANCE_SECONDS,
+          jwksCooldownSeconds: e.OIDC_JWKS_COOLDOWN_SECONDS,
+          jwksMaxAgeSeconds: e.OIDC_JWKS_MAX_AGE_SECONDS,
+          scopeClaims: e.OIDC_SCOPE_CLAIMS,
+        }
+      : null,
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_FILES },
     rateLimit: {
       perClientPerMinute: e.RATE_LIMIT_PER_MINUTE,
@@ -144,6 +180,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (parsed.success) {
     const s3 = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET'];
     const given = s3.filter((k) => present[k]);
+    if (present.OIDC_ISSUER && !present.OIDC_AUDIENCE)
+      problems.push(
+        '  OIDC_AUDIENCE: required when OIDC_ISSUER is set (tokens meant for other services must not pass)',
+      );
     if (given.length > 0 && given.length < s3.length) {
       problems.push(
         `  ${s3.filter((k) => !present[k]).join(', ')}: required when ${given.join(', ')} is set`,

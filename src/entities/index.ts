@@ -1,9 +1,13 @@
+import { ApiTokenEntity } from './api-token.entity.ts';
+import { AuditEventEntity } from './audit-event.entity.ts';
 import { ContactEntity } from './contact.entity.ts';
 import { DocumentEntity } from './document.entity.ts';
 
-export const entities = [ContactEntity, DocumentEntity];
+export const entities = [ContactEntity, DocumentEntity, ApiTokenEntity, AuditEventEntity];
+export type { ApiToken } from './api-token.entity.ts';
+export type { AuditEvent } from './audit-event.entity.ts';
 export type { Contact } from './contact.entity.ts';
 export { NOTIFICATION_STATUSES } from './contact.entity.ts';
 export type { Document } from './document.entity.ts';
 export { DOCUMENT_STATUSES } from './document.entity.ts';
-export { ContactEntity, DocumentEntity };
+export { ApiTokenEntity, AuditEventEntity, ContactEntity, DocumentEntity };

@@ -1,4 +1,4 @@
-import type { Context } from '../context.ts';
+import { actorOf, type Context } from '../context.ts';
 import { ContactEntity, type Document } from '../entities/index.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
 import type { DocumentProcessedEvent } from '../services/events/events.ts';
@@ -14,7 +14,7 @@ export const uploadDocument = (
   args: { file: IncomingFile; contactId?: string | number | null; documentType?: string | null },
   ctx: Context,
 ) =>
-  ctx.services.documents.upload(ctx.em, {
+  ctx.services.documents.upload(ctx.em, actorOf(ctx), {
     file: args.file,
     contactId: args.contactId == null ? null : String(args.contactId),
     documentType: args.documentType ?? null,

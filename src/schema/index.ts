@@ -2,6 +2,9 @@ import { builder } from './builder.ts';
 import './contact.ts';
 import './document.ts';
 import './search.ts';
+import './viewer.ts';
+import './api-token.ts';
+import './audit.ts';
 
 builder.queryType({});
 builder.mutationType({});

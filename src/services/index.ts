@@ -2,7 +2,10 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createAuthService } from './auth/auth.service.ts';
+import { createAuditService } from './audit/audit.service.ts';
+import { createApiTokens } from './auth/api-tokens.service.ts';
+import { createAuthService, readRootToken } from './auth/auth.service.ts';
+import { createOidcVerifier } from './auth/oidc.verifier.ts';
 import { createContactService } from './contacts/contacts.service.ts';
 import { createIntakeWriter } from './contacts/intake-writer.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -58,7 +61,13 @@ export async function createServices(config: Config, log: Logger) {
   const databaseUrl = config.database?.url ?? embedded!.url;
   const orm = await initORM(databaseUrl);
   const metrics = createMetrics();
-  const auth = await createAuthService(config.adminToken, config.dataDir);
+  const audit = createAuditService({ orm, metrics, log });
+  const apiTokens = createApiTokens({ orm, audit, log, cacheSeconds: config.apiTokens.cacheSeconds });
+  const auth = createAuthService({
+    root: await readRootToken(config.adminToken, config.dataDir),
+    apiTokens,
+    oidc: config.oidc ? createOidcVerifier(config.oidc, log) : null,
+  });
   const store = await createObjectStore(config);
   await store.init();
   const jobs = createJobQueue(databaseUrl, log, config.jobs);
@@ -71,7 +80,7 @@ export async function createServices(config: Config, log: Logger) {
     maxBytes: config.uploads.maxBytes,
     maxFiles: config.uploads.maxFiles,
   });
-  const documents = createDocumentService({ uploads, jobs });
+  const documents = createDocumentService({ uploads, jobs, audit });
   const contacts = createContactService({
     intake: createIntakeWriter(orm, jobs),
     rateLimits,
@@ -150,6 +159,8 @@ export async function createServices(config: Config, log: Logger) {
     orm,
     metrics,
     auth,
+    audit,
+    apiTokens,
     store,
     jobs,
     events,

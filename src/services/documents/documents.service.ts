@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
+import type { Actor } from '../../context.ts';
 import { ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
+import type { AuditService } from '../audit/audit.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import type { IncomingFile, UploadService } from './uploads.service.ts';
@@ -16,12 +18,13 @@ export const documentTypeSchema = z
   .max(100, 'must be at most 100 characters')
   .regex(/^[^\p{Cc}]*$/u, 'must be a single line without control characters');
 
-export function createDocumentService(deps: { uploads: UploadService; jobs: JobQueue }) {
-  const { uploads, jobs } = deps;
+export function createDocumentService(deps: { uploads: UploadService; jobs: JobQueue; audit: AuditService }) {
+  const { uploads, jobs, audit } = deps;
   return {
     /** Stores a staff upload, inserts its row and queues its extraction, all or nothing. */
     async upload(
       em: EntityManager,
+      by: Actor,
       req: { file: IncomingFile; contactId: string | null; documentType: string | null },
     ): Promise<Document> {
       if (
@@ -38,6 +41,13 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
           const created = tx.create(DocumentEntity, { ...uploads.toRow(stored!), contact: req.contactId });
           await tx.flush();
           await jobs.enqueue(tx, QUEUES.extract, { documentId: created.id });
+          await audit.record(tx, {
+            ...by,
+            action: 'document.upload',
+            subjectType: 'Document',
+            subjectId: created.id,
+            details: { contactId: req.contactId, size: created.size, contentType: created.contentType },
+          });
           return created;
         });
       } catch (err) {

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DENIAL_REASONS } from '../../context.ts';
 
 /** Every domain metric, on one registry that /metrics serves; names are the operators' contract (alerts/, dashboards/). */
 export function createMetrics() {
@@ -115,6 +116,12 @@ export function createMetrics() {
       registers,
     }),
     databaseUp: new Gauge({ name: 'dossier_database_up', help: '1 when PostgreSQL answers', registers }),
+    authDenials: new Counter({
+      name: 'dossier_auth_denials_total',
+      help: 'Staff requests refused, by reason (a bounded list)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
   startAtZero(metrics);
   return metrics;
@@ -134,6 +141,7 @@ function startAtZero(m: Metrics) {
     for (const permanent of ['true', 'false']) m.emailsFailed.inc({ kind, permanent }, 0);
   }
   for (const transport of ['ws', 'sse']) m.subscriptionsActive.set({ transport }, 0);
+  for (const reason of DENIAL_REASONS) m.authDenials.inc({ reason }, 0);
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
