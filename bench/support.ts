@@ -227,7 +227,7 @@ export function postGraphQL<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
-  opts: { staff?: boolean } = {},
+  opts: { staff?: boolean; token?: string } = {},
 ): Promise<{ status: number; body: { data?: T; errors?: { message: string }[] }; ms: number }> {
   const payload = JSON.stringify({ query, variables });
   const started = performance.now();
@@ -241,7 +241,7 @@ export function postGraphQL<T = Record<string, unknown>>(
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
           'content-length': Buffer.byteLength(payload),
-          ...(opts.staff ? { authorization: `Bearer ${STAFF_TOKEN}` } : {}),
+          ...(opts.staff || opts.token ? { authorization: `Bearer ${opts.token ?? STAFF_TOKEN}` } : {}),
         },
       },
       (res) => {

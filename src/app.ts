@@ -141,7 +141,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     });
   });
 
-  const wss = attachWebSocket(server, yoga);
+  const wss = attachWebSocket(server, yoga, services);
 
   let workers: Workers | null = null;
   let metricsServer: MetricsServer | null = null;

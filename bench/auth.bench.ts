@@ -1,0 +1,87 @@
+// The same staff query with the root token, an API token and an OIDC JWT, interleaved in one run.
+// Run: npm run bench:auth   (BENCH_REQUESTS=3000 per credential)
+import { randomUUID } from 'node:crypto';
+import { initORM } from '../src/services/db/orm.ts';
+import { AUDIENCE, signingKey, startOidcPeer } from '../test/support/oidc-peer.ts';
+import {
+  bench,
+  fixed,
+  postGraphQL,
+  printTable,
+  startDatabase,
+  startServer,
+  summarize,
+  verdict,
+} from './support.ts';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
+const BLOCK = 100;
+const QUERY = 'query Doc($id: ID!) { document(id: $id) { id status } }';
+
+await bench(async () => {
+  console.log(
+    `${QUERY} with each credential, ${REQUESTS} requests each, one at a time, in blocks of ${BLOCK} taken in turn ` +
+      '(server child, WORKERS=0, NODE_ENV=production; the OpenID provider is oidc-provider in this process).',
+  );
+  const db = await startDatabase();
+  const url = await db.create('auth');
+  await (await initORM(url)).close(true);
+  const peer = await startOidcPeer([await signingKey('bench')]);
+  try {
+    const server = await startServer(url, {
+      WORKERS: '0',
+      OIDC_ISSUER: peer.issuer,
+      OIDC_AUDIENCE: AUDIENCE,
+    });
+    const made = await postGraphQL<{ createApiToken: { token: string } }>(
+      server.url,
+      'mutation { createApiToken(name: "bench", scopes: [READ]) { token } }',
+      {},
+      { staff: true },
+    );
+    const credentials: [string, { staff?: boolean; token?: string }][] = [
+      ['root token (ADMIN_TOKEN)', { staff: true }],
+      ['API token (dsr_, cached hash lookup)', { token: made.body.data!.createApiToken.token }],
+      ['OIDC JWT (RS256, cached JWKS)', { token: await peer.token('dossier:read') }],
+    ];
+    const run = async (auth: { staff?: boolean; token?: string }) => {
+      const r = await postGraphQL(server.url, QUERY, { id: randomUUID() }, auth);
+      if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
+      return r.ms;
+    };
+    for (let i = 0; i < 300; i++) await run(credentials[i % 3]![1]);
+
+    const samples = credentials.map(() => [] as number[]);
+    const cpu = credentials.map(() => 0);
+    for (let done = 0; done < REQUESTS; done += BLOCK) {
+      for (const [k, [, auth]] of credentials.entries()) {
+        const before = server.cpuSeconds();
+        for (let i = 0; i < BLOCK; i++) samples[k]!.push(await run(auth));
+        cpu[k]! += server.cpuSeconds() - before;
+      }
+    }
+    await server.stop();
+    const stats = samples.map(summarize);
+    const rootMedian = stats[0]!.p50;
+    printTable(
+      ['credential', 'p50 ms', 'p95 ms', 'added p50 ms (vs root)', 'server CPU ms/req'],
+      credentials.map(([name], k) => [
+        name,
+        fixed(stats[k]!.p50, 3),
+        fixed(stats[k]!.p95, 3),
+        k ? fixed(stats[k]!.p50 - rootMedian, 3) : '',
+        fixed((cpu[k]! * 1000) / samples[k]!.length, 3),
+      ]),
+    );
+    console.log('\nTargets');
+    printTable(
+      ['target', 'measured', 'verdict'],
+      credentials.slice(1).map(([name], i) => {
+        const added = stats[i + 1]!.p50 - rootMedian;
+        return [`${name}: adds <= 0.3 ms median over root`, `${fixed(added, 3)} ms`, verdict(added <= 0.3)];
+      }),
+    );
+  } finally {
+    await peer.stop();
+  }
+});
