@@ -26,11 +26,11 @@ export const DocumentEntity = defineEntity({
     text: p.text().nullable().lazy(),
     insights: p.json<Insights>().nullable(),
     attempts: p.integer().default(0),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .index(),
+    // Milliseconds, like a JS Date: a keyset cursor holds the exact value.
+    createdAt: p.datetime(3).onCreate(() => new Date()),
     processedAt: p.datetime().nullable(),
+    // Set by the index step; null while the search engine does not have this version.
+    indexedAt: p.datetime().nullable(),
   },
 });
 

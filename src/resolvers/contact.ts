@@ -1,7 +1,10 @@
 import type { Context } from '../context.ts';
-import type { Contact } from '../entities/index.ts';
+import type { ContactFilter } from '../services/contacts/contact-inbox.ts';
 import type { ContactInput } from '../services/contacts/contact-input.ts';
+import type { UpdateContact } from '../services/contacts/contact-triage.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
+import type { PageArgs } from '../services/shared/keyset.ts';
+import { keysetConnection, type OrderArg } from './connection.ts';
 
 export const submitContact = (
   _root: unknown,
@@ -18,5 +21,33 @@ export const submitContact = (
 export const contactById = (_root: unknown, args: { id: string | number }, ctx: Context) =>
   ctx.services.contacts.byId(ctx.em, String(args.id));
 
-export const contactDocuments = (contact: Contact, _args: unknown, ctx: Context) =>
-  ctx.services.documents.forContact(ctx.em, contact.id);
+export const documentsOfContacts = (ids: readonly string[], ctx: Context) =>
+  ctx.services.documents.forContacts(ctx.em, ids);
+
+export const notesOfContacts = (ids: readonly string[], ctx: Context) =>
+  ctx.services.triage.notesFor(ctx.em, ids);
+
+export const contactsPage = (
+  _root: unknown,
+  args: PageArgs & { filter?: ContactFilter | null; orderBy?: OrderArg | null },
+  ctx: Context,
+) => {
+  const filter = args.filter ?? {};
+  return keysetConnection(
+    args,
+    (page) => ctx.services.inbox.contacts.page(ctx.em, filter, page),
+    () => ctx.services.inbox.contacts.count(ctx.em, filter),
+  );
+};
+
+export const updateContact = (
+  _root: unknown,
+  args: { id: string | number; input: UpdateContact },
+  ctx: Context,
+) => ctx.services.triage.update(ctx.em, String(args.id), args.input);
+
+export const addContactNote = (
+  _root: unknown,
+  args: { contactId: string | number; body: string },
+  ctx: Context,
+) => ctx.services.triage.addNote(ctx.em, String(args.contactId), args.body, ctx.viewer.actor);

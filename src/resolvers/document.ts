@@ -1,13 +1,15 @@
 import { actorOf, type Context } from '../context.ts';
-import { ContactEntity, type Document } from '../entities/index.ts';
+import type { Document } from '../entities/index.ts';
+import type { DocumentFilter } from '../services/documents/document-inbox.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
 import type { DocumentProcessedEvent } from '../services/events/events.ts';
+import type { PageArgs } from '../services/shared/keyset.ts';
+import { keysetConnection, type OrderArg } from './connection.ts';
+
+type DocumentFilterArg = Omit<DocumentFilter, 'contactId'> & { contactId?: string | number | null };
 
 export const documentById = (_root: unknown, args: { id: string | number }, ctx: Context) =>
   ctx.services.documents.byId(ctx.em, String(args.id));
-
-export const documentContact = (doc: Document, _args: unknown, ctx: Context) =>
-  doc.contact ? ctx.em.findOne(ContactEntity, { id: doc.contact.id }) : null;
 
 export const uploadDocument = (
   _root: unknown,
@@ -38,4 +40,21 @@ export const documentFromEvent = async (event: DocumentProcessedEvent, _args: un
   const doc = await ctx.services.documents.byId(ctx.em.fork(), event.documentId);
   if (!doc) throw new Error(`document ${event.documentId} vanished before delivery`);
   return doc;
+};
+
+export const contactsOfDocuments = (ids: readonly string[], ctx: Context) =>
+  ctx.services.contacts.byIds(ctx.em, ids);
+
+export const documentsPage = (
+  _root: unknown,
+  args: PageArgs & { filter?: DocumentFilterArg | null; orderBy?: OrderArg | null },
+  ctx: Context,
+) => {
+  const { contactId, ...rest } = args.filter ?? {};
+  const filter: DocumentFilter = { ...rest, contactId: contactId == null ? null : String(contactId) };
+  return keysetConnection(
+    args,
+    (page) => ctx.services.inbox.documents.page(ctx.em, filter, page),
+    () => ctx.services.inbox.documents.count(ctx.em, filter),
+  );
 };

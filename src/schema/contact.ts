@@ -1,5 +1,5 @@
 import { type Contact, type Document, NOTIFICATION_STATUSES } from '../entities/index.ts';
-import { contactById, contactDocuments, submitContact } from '../resolvers/contact.ts';
+import { contactById, documentsOfContacts, submitContact } from '../resolvers/contact.ts';
 import { contactFieldRules, idempotencyKeySchema } from '../services/contacts/contact-input.ts';
 import { builder } from './builder.ts';
 import { DocumentRef } from './document.ts';
@@ -33,7 +33,12 @@ ContactRef.implement({
     message: t.exposeString('message'),
     source: t.exposeString('source'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    documents: t.field({ type: [DocumentRef], resolve: contactDocuments }),
+    documents: t.loadableGroup({
+      type: DocumentRef,
+      load: documentsOfContacts,
+      group: (doc) => doc.contact!.id,
+      resolve: (contact) => contact.id,
+    }),
     // Staff only: submitContact answers with a Contact too, and a honeypot decoy must look the same.
     notification: t.field({
       type: ContactNotification,

@@ -1,7 +1,7 @@
 import { DOCUMENT_STATUSES, type Document } from '../entities/index.ts';
 import {
+  contactsOfDocuments,
   documentById,
-  documentContact,
   documentFromEvent,
   subscribeDocumentProcessed,
   uploadDocument,
@@ -31,7 +31,12 @@ export const DocumentRef = builder.objectRef<Document>('Document');
 DocumentRef.implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    contact: t.field({ type: ContactRef, nullable: true, resolve: documentContact }),
+    contact: t.loadable({
+      type: ContactRef,
+      nullable: true,
+      load: contactsOfDocuments,
+      resolve: (doc) => doc.contact?.id ?? null,
+    }),
     filename: t.exposeString('filename'),
     contentType: t.exposeString('contentType'),
     documentType: t.exposeString('documentType', { nullable: true }),

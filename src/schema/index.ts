@@ -1,6 +1,8 @@
 import { builder } from './builder.ts';
 import './contact.ts';
+import './contact-triage.ts';
 import './document.ts';
+import './inbox.ts';
 import './search.ts';
 import './viewer.ts';
 import './api-token.ts';

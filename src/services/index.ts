@@ -6,10 +6,13 @@ import { createAuditService } from './audit/audit.service.ts';
 import { createApiTokens } from './auth/api-tokens.service.ts';
 import { createAuthService, readRootToken } from './auth/auth.service.ts';
 import { createOidcVerifier } from './auth/oidc.verifier.ts';
+import { contactInbox } from './contacts/contact-inbox.ts';
+import { contactTriage } from './contacts/contact-triage.ts';
 import { createContactService } from './contacts/contacts.service.ts';
 import { createIntakeWriter } from './contacts/intake-writer.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { initORM, migrationsApplied } from './db/orm.ts';
+import { documentInbox } from './documents/document-inbox.ts';
 import { createDocumentService } from './documents/documents.service.ts';
 import { createUploadService } from './documents/uploads.service.ts';
 import { createEvents } from './events/events.ts';
@@ -167,6 +170,8 @@ export async function createServices(config: Config, log: Logger) {
     uploads,
     documents,
     contacts,
+    inbox: { contacts: contactInbox, documents: documentInbox },
+    triage: contactTriage,
     mailer,
     search: searchService,
     repair,

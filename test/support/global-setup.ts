@@ -15,7 +15,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'dossier-test-pg-'));
   await chmod(dir, 0o755); // PostgreSQL runs as its own user when we are root
-  const db = await startEmbeddedPostgres(dir, null, createLogger('warn'));
+  // pg_stat_statements: tests count the statements a request costs.
+  const db = await startEmbeddedPostgres(dir, null, createLogger('warn'), {
+    shared_preload_libraries: 'pg_stat_statements',
+  });
   project.provide('pgAdminUrl', db.url);
   return async () => {
     await db.stop();

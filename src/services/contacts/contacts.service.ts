@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
-import { isUuid } from '../documents/documents.service.ts';
 import type { IncomingFile, StoredFile, UploadService } from '../documents/uploads.service.ts';
 import type { RateLimits } from '../limits/rate-limit.service.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { isUuid } from '../shared/uuid.ts';
 import type { ContactInput } from './contact-input.ts';
 import type { IntakeWriter } from './intake-writer.ts';
 
@@ -27,6 +27,14 @@ interface Deps {
   metrics: Metrics;
   uploads: UploadService;
 }
+
+/** A new contact's triage state, so the answer to submitContact shows what the row holds. */
+const triageDefaults = (createdAt: Date) => ({
+  createdAt,
+  updatedAt: createdAt,
+  status: 'NEW' as const,
+  tags: [] as string[],
+});
 
 const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
   createHash('sha256')
@@ -71,7 +79,7 @@ export function createContactService(deps: Deps) {
         service: input.service ?? null,
         message: input.message,
         source: input.source ?? 'website',
-        createdAt: new Date(),
+        ...triageDefaults(new Date()),
       },
       { persist: false },
     );
@@ -106,7 +114,7 @@ export function createContactService(deps: Deps) {
       source: req.input.source ?? 'website',
       idempotencyKey: req.idempotencyKey,
       inputHash: hash,
-      createdAt: new Date(),
+      ...triageDefaults(new Date()),
     };
     const documentRows = stored.map((f) => ({ ...uploads.toRow(f), contact: contactId }));
     try {
@@ -132,6 +140,12 @@ export function createContactService(deps: Deps) {
     submit,
     byId: (em: EntityManager, id: string): Promise<Contact | null> =>
       isUuid(id) ? em.findOne(ContactEntity, { id }) : Promise.resolve(null),
+    /** Many contacts in one query, in the order of `ids` (null where missing). */
+    async byIds(em: EntityManager, ids: readonly string[]): Promise<(Contact | null)[]> {
+      const found = await em.find(ContactEntity, { id: { $in: ids.filter(isUuid) } });
+      const byId = new Map(found.map((c) => [c.id, c]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
   };
 }
 

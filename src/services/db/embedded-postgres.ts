@@ -77,11 +77,12 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-/** Starts a real PostgreSQL in `dataDir/postgres`, kept across restarts. */
+/** Starts a real PostgreSQL in `dataDir/postgres`, kept across restarts; `settings` become `-c name=value`. */
 export async function startEmbeddedPostgres(
   dataDir: string,
   port: number | null,
   log: Logger,
+  settings: Record<string, string> = {},
 ): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   const dir = join(root, 'postgres');
@@ -98,6 +99,7 @@ export async function startEmbeddedPostgres(
     // As root, PostgreSQL must run as another user, which the package creates when missing.
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     onLog: (m) => log.debug({ pg: String(m).trim() }, 'postgres'),
     onError: (m) => log.debug({ pg: String(m).trim() }, 'postgres'),
   });

@@ -1,0 +1,48 @@
+import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
+import { type Document, DocumentEntity } from '../../entities/index.ts';
+import type { DocumentStatusValue } from '../search/search-engine.ts';
+import { applyKeyset, type KeysetPage } from '../shared/keyset.ts';
+import { isUuid } from '../shared/uuid.ts';
+
+export interface DocumentFilter {
+  status?: DocumentStatusValue[] | null;
+  documentType?: string | null;
+  contentType?: string | null;
+  language?: string | null;
+  contactId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  needsOcr?: boolean | null;
+}
+
+function filtered(em: EntityManager, f: DocumentFilter): QueryBuilder<Document, 'd'> {
+  const qb = em.createQueryBuilder(DocumentEntity, 'd');
+  if (f.status?.length) qb.andWhere({ status: { $in: f.status } });
+  if (f.documentType != null) qb.andWhere({ documentType: f.documentType });
+  if (f.contentType != null) qb.andWhere({ contentType: f.contentType });
+  if (f.language != null) qb.andWhere(`d.insights->>'language' = ?`, [f.language]);
+  // A malformed id matches nothing rather than failing the uuid cast.
+  if (f.contactId != null) {
+    if (isUuid(f.contactId)) qb.andWhere({ contact: f.contactId });
+    else qb.andWhere('false');
+  }
+  if (f.createdAfter) qb.andWhere({ createdAt: { $gte: f.createdAfter } });
+  if (f.createdBefore) qb.andWhere({ createdAt: { $lt: f.createdBefore } });
+  if (f.needsOcr != null) {
+    qb.andWhere(`coalesce((d.insights->>'needsOcr')::boolean, false) = ?`, [f.needsOcr]);
+  }
+  return qb;
+}
+
+function pageQuery(em: EntityManager, filter: DocumentFilter, page: KeysetPage) {
+  const qb = filtered(em, filter);
+  applyKeyset(qb, 'd', page);
+  return qb;
+}
+
+/** Documents for staff: filtered, a keyset page at a time, and how many match. */
+export const documentInbox = {
+  page: (em: EntityManager, filter: DocumentFilter, page: KeysetPage): Promise<Document[]> =>
+    pageQuery(em, filter, page).getResult(),
+  count: (em: EntityManager, filter: DocumentFilter): Promise<number> => filtered(em, filter).getCount(),
+};
