@@ -1,5 +1,4 @@
 import { actorOf, type Context } from '../context.ts';
-import type { Document } from '../entities/index.ts';
 import type { DocumentFilter } from '../services/documents/document-inbox.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
 import type { DocumentProcessedEvent } from '../services/events/events.ts';

@@ -74,3 +74,29 @@ describe('unknown ids', () => {
     }
   });
 });
+
+describe('staff-side fields refuse a request without a token', () => {
+  const cases: [string, string, Record<string, unknown>][] = [
+    ['contacts', 'query { contacts { totalCount } }', {}],
+    ['documents', 'query { documents { totalCount } }', {}],
+    [
+      'updateContact',
+      'mutation($id: ID!) { updateContact(id: $id, input: { status: OPEN }) { id } }',
+      { id },
+    ],
+    ['addContactNote', 'mutation($id: ID!) { addContactNote(contactId: $id, body: "hi") { id } }', { id }],
+  ];
+  it.each(cases)('%s', async (field, query, variables) => {
+    const r = await t.gql(query, variables);
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(r.errors?.[0]?.path).toEqual([field]);
+  });
+
+  it.each(['status', 'tags', 'notes { id }'])('Contact.%s', async (field) => {
+    const r = await t.gql(
+      `mutation { submitContact(input: { name: "A", email: "a@example.com", message: "hi" }) { contact { id ${field} } } }`,
+    );
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(r.errors?.[0]?.path).toEqual(['submitContact', 'contact', field.split(' ')[0]]);
+  });
+});

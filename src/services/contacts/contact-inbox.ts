@@ -24,7 +24,7 @@ const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 function filtered(em: EntityManager, f: ContactFilter): QueryBuilder<Contact, 'c'> {
   const qb = em.createQueryBuilder(ContactEntity, 'c');
   if (f.status?.length) qb.andWhere({ status: { $in: f.status } });
-  if (f.tags?.length) qb.andWhere('c.tags @> ?::text[]', [f.tags]);
+  if (f.tags?.length) qb.andWhere({ tags: { $contains: f.tags } });
   if (f.service != null) qb.andWhere({ service: f.service });
   if (f.source != null) qb.andWhere({ source: f.source });
   if (f.createdAfter) qb.andWhere({ createdAt: { $gte: f.createdAfter } });
