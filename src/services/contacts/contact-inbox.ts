@@ -1,7 +1,7 @@
 import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Contact, ContactEntity, type ContactStatus } from '../../entities/index.ts';
-import { applyKeyset, type KeysetPage } from '../shared/keyset.ts';
+import { keysetList } from '../shared/keyset.ts';
 
 export interface ContactFilter {
   status?: ContactStatus[] | null;
@@ -38,21 +38,8 @@ function filtered(em: EntityManager, f: ContactFilter): QueryBuilder<Contact, 'c
   return qb;
 }
 
-function pageQuery(em: EntityManager, filter: ContactFilter, page: KeysetPage) {
-  const qb = filtered(em, filter);
-  applyKeyset(qb, 'c', page);
-  return qb;
-}
-
 /** The staff inbox: filtered contacts a keyset page at a time, and how many match. */
-export const contactInbox = {
-  page: (em: EntityManager, filter: ContactFilter, page: KeysetPage): Promise<Contact[]> =>
-    pageQuery(em, filter, page).getResult(),
-  count: (em: EntityManager, filter: ContactFilter): Promise<number> => filtered(em, filter).getCount(),
-  /** The SQL of a page with its values inlined, for plan checks and the bench. */
-  sql: (em: EntityManager, filter: ContactFilter, page: KeysetPage): string =>
-    pageQuery(em, filter, page).getFormattedQuery(),
-};
+export const contactInbox = keysetList<Contact, ContactFilter>('c', filtered);
 
 /** The search filter: one trigram at least, so the index always applies. */
 export const searchSchema = z

@@ -1,7 +1,7 @@
 import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { type Document, DocumentEntity } from '../../entities/index.ts';
 import type { DocumentStatusValue } from '../search/search-engine.ts';
-import { applyKeyset, type KeysetPage } from '../shared/keyset.ts';
+import { keysetList } from '../shared/keyset.ts';
 import { isUuid } from '../shared/uuid.ts';
 
 export interface DocumentFilter {
@@ -34,15 +34,5 @@ function filtered(em: EntityManager, f: DocumentFilter): QueryBuilder<Document, 
   return qb;
 }
 
-function pageQuery(em: EntityManager, filter: DocumentFilter, page: KeysetPage) {
-  const qb = filtered(em, filter);
-  applyKeyset(qb, 'd', page);
-  return qb;
-}
-
 /** Documents for staff: filtered, a keyset page at a time, and how many match. */
-export const documentInbox = {
-  page: (em: EntityManager, filter: DocumentFilter, page: KeysetPage): Promise<Document[]> =>
-    pageQuery(em, filter, page).getResult(),
-  count: (em: EntityManager, filter: DocumentFilter): Promise<number> => filtered(em, filter).getCount(),
-};
+export const documentInbox = keysetList<Document, DocumentFilter>('d', filtered);

@@ -1,4 +1,4 @@
-import type { QueryBuilder } from '@mikro-orm/postgresql';
+import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
 import { isUuid } from './uuid.ts';
 
@@ -70,4 +70,24 @@ export function applyKeyset(qb: QueryBuilder<any, any>, alias: string, page: Key
     qb.andWhere(`${key} ${descending ? '>' : '<'} (?, ?)`, [page.before.createdAt, page.before.id]);
   const direction = descending !== page.inverted ? 'desc' : 'asc';
   qb.orderBy([{ createdAt: direction }, { id: direction }]).limit(page.limit);
+}
+
+/** A keyset-paged list over the query `filtered` builds (its root alias `alias`): pages, count, SQL. */
+export function keysetList<T extends object, F>(
+  alias: string,
+  filtered: (em: EntityManager, filter: F) => QueryBuilder<T, string>,
+) {
+  const pageQuery = (em: EntityManager, filter: F, page: KeysetPage) => {
+    const qb = filtered(em, filter);
+    applyKeyset(qb, alias, page);
+    return qb;
+  };
+  return {
+    page: (em: EntityManager, filter: F, page: KeysetPage): Promise<T[]> =>
+      pageQuery(em, filter, page).getResult() as Promise<T[]>,
+    count: (em: EntityManager, filter: F): Promise<number> => filtered(em, filter).getCount(),
+    /** The SQL of a page with its values inlined, for plan checks and the bench. */
+    sql: (em: EntityManager, filter: F, page: KeysetPage): string =>
+      pageQuery(em, filter, page).getFormattedQuery(),
+  };
 }
