@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Viewer } from '../../context.ts';
+import { readOrCreateSecret } from '../shared/secret-file.ts';
 import { API_TOKEN_PREFIX, type ApiTokens } from './api-tokens.service.ts';
 import type { OidcVerifier } from './oidc.verifier.ts';
 import { anonymous, ROOT } from './viewers.ts';
@@ -32,12 +31,10 @@ export function bearerMatches(header: string | null | undefined, token: string):
 /** ADMIN_TOKEN when set; otherwise one generated on first start and kept in the data dir. */
 export async function readRootToken(adminToken: string | null, dataDir: string) {
   if (adminToken) return { token: adminToken, generated: false };
-  const file = join(resolve(dataDir), 'admin-token');
-  if (existsSync(file)) return { token: (await readFile(file, 'utf8')).trim(), generated: false };
-  const token = randomBytes(24).toString('base64url');
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  return { token, generated: true };
+  const { secret: token, generated } = await readOrCreateSecret(join(resolve(dataDir), 'admin-token'), () =>
+    randomBytes(24).toString('base64url'),
+  );
+  return { token, generated };
 }
 
 export function createAuthService(deps: {

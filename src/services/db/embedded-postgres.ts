@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../logger.ts';
+import { readOrCreateSecret } from '../shared/secret-file.ts';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -20,13 +21,6 @@ export async function freePort(): Promise<number> {
       srv.close(() => ok(port));
     });
   });
-}
-
-async function secret(file: string): Promise<string> {
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const value = randomBytes(24).toString('hex');
-  await writeFile(file, value, { mode: 0o600 });
-  return value;
 }
 
 /** A server left running by a killed parent holds the data dir: stop it before starting ours. */
@@ -87,7 +81,9 @@ export async function startEmbeddedPostgres(
   const root = resolve(dataDir);
   const dir = join(root, 'postgres');
   await mkdir(root, { recursive: true });
-  const password = await secret(join(root, 'postgres.secret'));
+  const { secret: password } = await readOrCreateSecret(join(root, 'postgres.secret'), () =>
+    randomBytes(24).toString('hex'),
+  );
   const pgPort = port ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
