@@ -1,4 +1,4 @@
-import type { Context } from '../context.ts';
+import { actorOf, type Context } from '../context.ts';
 import type { ContactFilter } from '../services/contacts/contact-inbox.ts';
 import type { ContactInput } from '../services/contacts/contact-input.ts';
 import type { UpdateContact } from '../services/contacts/contact-triage.ts';
@@ -44,10 +44,10 @@ export const updateContact = (
   _root: unknown,
   args: { id: string | number; input: UpdateContact },
   ctx: Context,
-) => ctx.services.triage.update(ctx.em, String(args.id), args.input);
+) => ctx.services.triage.update(ctx.em, actorOf(ctx), String(args.id), args.input);
 
 export const addContactNote = (
   _root: unknown,
   args: { contactId: string | number; body: string },
   ctx: Context,
-) => ctx.services.triage.addNote(ctx.em, String(args.contactId), args.body, ctx.viewer.actor);
+) => ctx.services.triage.addNote(ctx.em, actorOf(ctx), String(args.contactId), args.body);

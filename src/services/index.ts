@@ -7,7 +7,7 @@ import { createApiTokens } from './auth/api-tokens.service.ts';
 import { createAuthService, readRootToken } from './auth/auth.service.ts';
 import { createOidcVerifier } from './auth/oidc.verifier.ts';
 import { contactInbox } from './contacts/contact-inbox.ts';
-import { contactTriage } from './contacts/contact-triage.ts';
+import { createContactTriage } from './contacts/contact-triage.ts';
 import { createContactService } from './contacts/contacts.service.ts';
 import { createIntakeWriter } from './contacts/intake-writer.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -171,7 +171,7 @@ export async function createServices(config: Config, log: Logger) {
     documents,
     contacts,
     inbox: { contacts: contactInbox, documents: documentInbox },
-    triage: contactTriage,
+    triage: createContactTriage({ audit }),
     mailer,
     search: searchService,
     repair,

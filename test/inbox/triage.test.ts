@@ -71,6 +71,16 @@ describe('triage', () => {
     ]);
   });
 
+  it('records each change in the audit log, in its transaction', async () => {
+    const r = await t.staff<{ auditEvents: { edges: { node: { actor: string; action: string } }[] } }>(
+      'query($id: ID) { auditEvents(subjectId: $id, first: 100) { edges { node { actor action } } } }',
+      { id },
+    );
+    expect(r.errors).toBeUndefined();
+    const actions = r.data!.auditEvents.edges.map((e) => `${e.node.actor} ${e.node.action}`).reverse();
+    expect(actions).toEqual([...Array(3).fill('root contact.update'), ...Array(2).fill('root contact.note')]);
+  });
+
   it('refuses bad tags, statuses and notes with field paths, writing nothing', async () => {
     const before = await read();
     const cases: [string, Record<string, unknown>, (string | number)[]][] = [

@@ -6,7 +6,7 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Orm } from '../db/orm.ts';
-import { isUuid } from '../documents/documents.service.ts';
+import { isUuid } from '../shared/uuid.ts';
 import { anonymous } from './viewers.ts';
 
 export const API_TOKEN_PREFIX = 'dsr_';

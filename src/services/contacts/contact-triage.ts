@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
+import type { Actor } from '../../context.ts';
 import {
   type Contact,
   ContactEntity,
@@ -8,6 +9,7 @@ import {
   type ContactStatus,
 } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
+import type { AuditService } from '../audit/audit.service.ts';
 import { isUuid } from '../shared/uuid.ts';
 
 export const tagSchema = z
@@ -37,38 +39,57 @@ export interface UpdateContact {
 
 const notFound = (argument: string) => new AppError('NOT_FOUND', 'No contact with this id', { argument });
 
-/** Staff triage: status, tags and notes, each change in one transaction (an audit row can join it). */
-export const contactTriage = {
-  async update(em: EntityManager, id: string, input: UpdateContact): Promise<Contact> {
-    if (!isUuid(id)) throw notFound('id');
-    return em.transactional(async (tx) => {
-      const contact = await tx.findOne(ContactEntity, { id });
-      if (!contact) throw notFound('id');
-      if (input.status != null) contact.status = input.status;
-      if (input.tags != null) contact.tags = input.tags;
-      contact.updatedAt = new Date();
-      await tx.flush();
-      return contact;
-    });
-  },
+/** Staff triage: status, tags and notes, each change and its audit event in one transaction. */
+export function createContactTriage(deps: { audit: AuditService }) {
+  const { audit } = deps;
+  return {
+    async update(em: EntityManager, by: Actor, id: string, input: UpdateContact): Promise<Contact> {
+      if (!isUuid(id)) throw notFound('id');
+      return em.transactional(async (tx) => {
+        const contact = await tx.findOne(ContactEntity, { id });
+        if (!contact) throw notFound('id');
+        if (input.status != null) contact.status = input.status;
+        if (input.tags != null) contact.tags = input.tags;
+        contact.updatedAt = new Date();
+        await tx.flush();
+        await audit.record(tx, {
+          ...by,
+          action: 'contact.update',
+          subjectType: 'Contact',
+          subjectId: id,
+          details: { status: input.status ?? null, tagsReplaced: input.tags != null },
+        });
+        return contact;
+      });
+    },
 
-  async addNote(em: EntityManager, contactId: string, body: string, author: string): Promise<ContactNote> {
-    if (!isUuid(contactId)) throw notFound('contactId');
-    return em.transactional(async (tx) => {
-      const contact = await tx.findOne(ContactEntity, { id: contactId });
-      if (!contact) throw notFound('contactId');
-      const note = tx.create(ContactNoteEntity, { contact, body, author, createdAt: new Date() });
-      contact.updatedAt = note.createdAt;
-      await tx.flush();
-      return note;
-    });
-  },
+    async addNote(em: EntityManager, by: Actor, contactId: string, body: string): Promise<ContactNote> {
+      if (!isUuid(contactId)) throw notFound('contactId');
+      return em.transactional(async (tx) => {
+        const contact = await tx.findOne(ContactEntity, { id: contactId });
+        if (!contact) throw notFound('contactId');
+        const note = tx.create(ContactNoteEntity, { contact, body, author: by.actor, createdAt: new Date() });
+        contact.updatedAt = note.createdAt;
+        await tx.flush();
+        await audit.record(tx, {
+          ...by,
+          action: 'contact.note',
+          subjectType: 'Contact',
+          subjectId: contactId,
+          details: { noteId: note.id },
+        });
+        return note;
+      });
+    },
 
-  /** Notes of many contacts in one query, oldest first. */
-  notesFor: (em: EntityManager, contactIds: readonly string[]): Promise<ContactNote[]> =>
-    em.find(
-      ContactNoteEntity,
-      { contact: { $in: [...contactIds] } },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
-    ),
-};
+    /** Notes of many contacts in one query, oldest first. */
+    notesFor: (em: EntityManager, contactIds: readonly string[]): Promise<ContactNote[]> =>
+      em.find(
+        ContactNoteEntity,
+        { contact: { $in: [...contactIds] } },
+        { orderBy: { createdAt: 'asc', id: 'asc' } },
+      ),
+  };
+}
+
+export type ContactTriage = ReturnType<typeof createContactTriage>;
