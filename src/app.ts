@@ -62,7 +62,17 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     graphqlEndpoint: '/graphql',
     landingPage: false,
     healthCheckEndpoint: '/health',
-    graphiql: config.graphiql ? { title: 'Dossier', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.graphiql
+      ? {
+          title: 'Dossier',
+          // Over SSE, subscriptions carry the pasted Authorization header like queries do (a browser
+          // WebSocket cannot send headers, and the socket's credential is checked at connection_init).
+          subscriptionsProtocol: 'SSE',
+          // Staff paste `{ "Authorization": "Bearer <token>" }` here; kept out of localStorage.
+          defaultEditorToolsVisibility: 'headers',
+          shouldPersistHeaders: false,
+        }
+      : false,
     renderGraphiQL,
     maskedErrors: { maskError },
     logging: {

@@ -2,7 +2,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { STAFF_TOKEN, startTestApp, type TestApp } from '../support/app.ts';
-import { createToken } from '../support/identity.ts';
+import { asBearer, createToken, errorCode, VIEWER } from '../support/identity.ts';
 import { AUDIENCE, SHORT_CLIENT, signingKey, startOidcPeer } from '../support/oidc-peer.ts';
 
 let t: TestApp;
@@ -92,8 +92,11 @@ describe('credentials over WebSocket', () => {
 
   it("closes a JWT's socket with 4403 when the JWT expires", async () => {
     const jwt = await peer.token('dossier:read', { client: SHORT_CLIENT }); // lives 3 s
+    expect((await asBearer(t.url, jwt, VIEWER)).errors).toBeUndefined();
     const c = connect(`Bearer ${jwt}`);
     await c.opened;
     expect(await within(c.closed, 15_000, 'close at expiry')).toBe(4403);
+    // Verified JWTs are remembered, but never past their expiry.
+    expect(errorCode(await asBearer(t.url, jwt, VIEWER))).toBe('UNAUTHENTICATED');
   });
 });

@@ -35,6 +35,10 @@ const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.url() });
 
 class IssuerUnavailable extends Error {}
 
+// A verified JWT is trusted again without the signature check for at most this long (and never past its exp).
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_MAX = 1000;
+
 async function getJson(url: string): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
@@ -114,8 +118,22 @@ export function createOidcVerifier(opts: OidcOptions, log: Logger) {
   // Warm the cache, so the first staff request does not wait for the issuer.
   void refresh();
 
+  /** Staff send the same JWT on every request: one RSA check per token and minute, not per request. */
+  const verified = new Map<string, { viewer: Viewer; until: number }>();
+  const remember = (jwt: string, viewer: Viewer) => {
+    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(jwt, {
+      viewer,
+      until: Math.min(viewer.expiresAt!.getTime(), Date.now() + VERIFIED_CACHE_MS),
+    });
+    return viewer;
+  };
+
   return {
     async verify(jwt: string): Promise<Viewer> {
+      const hit = verified.get(jwt);
+      if (hit && hit.until > Date.now()) return hit.viewer;
+      if (hit) verified.delete(jwt);
       try {
         const { payload } = await jwtVerify(jwt, getKey, {
           issuer: opts.issuer,
@@ -126,7 +144,7 @@ export function createOidcVerifier(opts: OidcOptions, log: Logger) {
         });
         const sub = payload.sub!;
         const name = [payload.name, payload.email].find((v): v is string => typeof v === 'string') ?? sub;
-        return {
+        return remember(jwt, {
           authenticated: true,
           actor: `oidc:${sub}`,
           kind: 'oidc',
@@ -134,7 +152,7 @@ export function createOidcVerifier(opts: OidcOptions, log: Logger) {
           name,
           scopes: scopesFrom(payload, opts.scopeClaims),
           expiresAt: new Date((payload.exp! + opts.clockToleranceSeconds) * 1000),
-        };
+        });
       } catch (err) {
         const reason = reasonFor(err);
         if (reason === 'invalid_token') log.debug({ err }, 'bearer JWT refused');
