@@ -112,7 +112,9 @@ export async function startOidcPeer(keys: SigningKey[], opts: { issuer?: string;
 /** A token signed with one of the provider's own keys but with claims of the test's choosing (nbf, aud…). */
 export async function forge(key: SigningKey, issuer: string, claims: JWTPayload = {}) {
   const now = Math.floor(Date.now() / 1000);
+  // A fresh jti: no two forged tokens are the same string, so none is answered from the verified-token cache.
   const payload = {
+    jti: randomUUID(),
     iss: issuer,
     aud: AUDIENCE,
     sub: CLIENT.id,
