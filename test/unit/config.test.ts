@@ -68,4 +68,26 @@ describe('loadConfig', () => {
     ]);
     expect(() => loadConfig({ MAIL_TO: 'a@example.com, nope' })).toThrow(/MAIL_TO/);
   });
+
+  it('takes OIDC with its audience, asymmetric algorithms only', () => {
+    expect(loadConfig({}).oidc).toBeNull();
+    expect(() => loadConfig({ OIDC_ISSUER: 'https://id.example.com' })).toThrow(/OIDC_AUDIENCE: required/);
+    for (const alg of ['HS256', 'none', 'RS256,HS512'])
+      expect(() =>
+        loadConfig({ OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'dossier', OIDC_ALGORITHMS: alg }),
+      ).toThrow(/OIDC_ALGORITHMS/);
+    const c = loadConfig({
+      OIDC_ISSUER: 'https://id.example.com',
+      OIDC_AUDIENCE: 'dossier',
+      OIDC_ALGORITHMS: 'RS256, ES256',
+    });
+    expect(c.oidc).toMatchObject({
+      issuer: 'https://id.example.com',
+      audience: 'dossier',
+      algorithms: ['RS256', 'ES256'],
+      clockToleranceSeconds: 30,
+      scopeClaims: ['scope', 'scp'],
+    });
+    expect(c.apiTokens.cacheSeconds).toBe(5);
+  });
 });
