@@ -22,6 +22,7 @@ const counters = [
   'dossier_search_stale_hits_dropped_total',
   'dossier_emails_sent_total',
   'dossier_emails_failed_total',
+  'dossier_auth_denials_total',
   'process_cpu_seconds_total',
 ];
 const gauges = [
