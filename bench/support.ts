@@ -138,18 +138,12 @@ export async function startServer(
   databaseUrl: string | null,
   env: Record<string, string> = {},
 ): Promise<BenchServer> {
-  const port = await freePort();
   const dataDir = await tempDir('dossier-bench-data-');
-  const spawned = performance.now();
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+  return startProcess(
+    ['src/main.ts'],
+    {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: String(port),
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
@@ -158,7 +152,33 @@ export async function startServer(
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
-      // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server under load.
+      ...env,
+    },
+    async (url) => (await fetch(`${url}/ready`)).ok,
+    () => rm(dataDir, { recursive: true, force: true }),
+  );
+}
+
+/**
+ * Starts `node <args>` with PORT set to a free port, and waits until `ready(url)` says so (errors count
+ * as not yet); `stopped` runs after it exits. BENCH_NODE_OPTIONS goes to the child, e.g.
+ * '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it under load.
+ */
+export async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: (url: string) => Promise<boolean>,
+  stopped?: () => Promise<void>,
+): Promise<BenchServer> {
+  const port = await freePort();
+  const spawned = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...env,
     },
@@ -178,19 +198,15 @@ export async function startServer(
       await exited(child);
       clearTimeout(timer);
     }
-    await rm(dataDir, { recursive: true, force: true });
+    await stopped?.();
   };
   cleanups.add(stop);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${tail}`);
-    const up = await fetch(`${url}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (Date.now() > deadline) throw new Error(`the server was not ready in 60 s:\n${tail}`);
+    if (child.exitCode !== null) throw new Error(`${args[0]} exited (${child.exitCode}):\n${tail}`);
+    if (await ready(url).catch(() => false)) break;
+    if (Date.now() > deadline) throw new Error(`${args[0]} was not ready in 60 s:\n${tail}`);
     await sleep(20);
   }
   const startupMs = performance.now() - spawned;

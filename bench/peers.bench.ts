@@ -1,0 +1,186 @@
+// Dossier's per-request floor beside PostGraphile 5 in the same run: `{ __typename }` on both, and a
+// create mutation (PostGraphile's generated createContact, Dossier's submitContact). Each system has its
+// own embedded PostgreSQL; the one not measured is paused (SIGSTOP), so it takes no CPU.
+// Run: npm run bench:peers   (BENCH_SECONDS=20 per phase, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50;
+// BENCH_QUICK=1 for 3 s phases and one round)
+import pg from 'pg';
+import {
+  type BenchDatabase,
+  type BenchServer,
+  bench,
+  fixed,
+  load,
+  median,
+  printTable,
+  sleep,
+  startDatabase,
+  startProcess,
+  startServer,
+  verdict,
+} from './support.ts';
+
+const QUICK = Boolean(process.env.BENCH_QUICK);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 20));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP_SECONDS = Math.min(3, SECONDS);
+
+const TYPENAME = JSON.stringify({ query: '{ __typename }' });
+const CONTACT = {
+  name: 'Ada Lovelace',
+  email: 'ada+[<id>]@example.com',
+  company: 'Analytical Engines Ltd',
+  service: 'Audit',
+  message: 'We would like a review of our engine designs before the spring exhibition.',
+};
+// `[<id>]` is replaced by autocannon with a fresh id per request: every submission has its own email.
+const SUBMIT = JSON.stringify({
+  query: 'mutation Submit($input: ContactInput!) { submitContact(input: $input) { contact { id } } }',
+  variables: { input: CONTACT },
+});
+const CREATE = JSON.stringify({
+  query:
+    'mutation Create($contact: ContactInput!) { createContact(input: { contact: $contact }) { contact { id } } }',
+  variables: { contact: CONTACT },
+});
+// The peer's table: the columns a contact has in Dossier, which PostGraphile turns into createContact.
+const PEER_SCHEMA = `create table contacts (
+  id uuid primary key default gen_random_uuid(),
+  name text not null, email text not null, company text, service text, message text not null,
+  created_at timestamptz not null default now())`;
+
+interface System {
+  name: string;
+  server: BenchServer;
+  db: BenchDatabase;
+}
+
+interface Phase {
+  reqPerSec: number;
+  serverCpuMs: number;
+  pgCpuMs: number;
+}
+
+async function run(system: System, body: string, seconds: number): Promise<Phase> {
+  const before = [system.server.cpuSeconds(), system.db.cpuSeconds()] as const;
+  const r = await load({
+    url: `${system.server.url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+    idReplacement: body.includes('[<id>]'),
+    connections: CONNECTIONS,
+    duration: seconds,
+    // GraphQL errors answer 200: a body with `errors` counts as a mismatch.
+    verifyBody: (res) => !String(res).includes('"errors"'),
+  });
+  const ok = r.requests.total - r.mismatches - r.non2xx - r.errors;
+  if (r.mismatches + r.non2xx + r.errors > r.requests.total / 100)
+    throw new Error(`${system.name}: ${r.mismatches + r.non2xx + r.errors} of ${r.requests.total} failed`);
+  const perRequest = (cpuSeconds: number) => (cpuSeconds * 1000) / ok;
+  return {
+    reqPerSec: ok / seconds,
+    serverCpuMs: perRequest(system.server.cpuSeconds() - before[0]),
+    pgCpuMs: perRequest(system.db.cpuSeconds() - before[1]),
+  };
+}
+
+/** Measures `system` alone: every other server is paused meanwhile. */
+async function measure(all: System[], system: System, body: string, seconds: number) {
+  for (const other of all) if (other !== system) other.server.pause();
+  try {
+    return await run(system, body, seconds);
+  } finally {
+    for (const other of all) if (other !== system) other.server.resume();
+    await sleep(500);
+  }
+}
+
+async function startPeer(): Promise<System> {
+  const db = await startDatabase();
+  const url = await db.create('peer');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(PEER_SCHEMA);
+  await client.end();
+  const server = await startProcess(
+    ['bench/peers/postgraphile.server.ts'],
+    { NODE_ENV: 'production', DATABASE_URL: url },
+    async (base) =>
+      (
+        await fetch(`${base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: TYPENAME,
+        })
+      ).ok,
+  );
+  return { name: 'PostGraphile 5', server, db };
+}
+
+async function startDossier(): Promise<System> {
+  const db = await startDatabase();
+  const server = await startServer(await db.create('bench'), {
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000',
+  });
+  return { name: 'Dossier', server, db };
+}
+
+await bench(async () => {
+  console.log(
+    `autocannon, ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s per phase after ${WARMUP_SECONDS} s warm-up, ` +
+      'medians; each system on its own embedded PostgreSQL; Dossier in its default configuration ' +
+      '(NODE_ENV=production, one in-process worker) with rate limits raised.',
+  );
+  const peer = await startPeer();
+  const dossier = await startDossier();
+  const all = [peer, dossier];
+  const phases = [
+    { label: '{ __typename }', peer: TYPENAME, dossier: TYPENAME, target: 0.5 },
+    { label: 'create (createContact / submitContact)', peer: CREATE, dossier: SUBMIT, target: 0.8 },
+  ];
+  for (const p of phases) {
+    await measure(all, peer, p.peer, WARMUP_SECONDS);
+    await measure(all, dossier, p.dossier, WARMUP_SECONDS);
+  }
+  const results = new Map<string, Phase[]>();
+  const keep = (key: string, phase: Phase) => results.set(key, [...(results.get(key) ?? []), phase]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const p of phases) {
+      keep(`${p.label}|peer`, await measure(all, peer, p.peer, SECONDS));
+      keep(`${p.label}|dossier`, await measure(all, dossier, p.dossier, SECONDS));
+    }
+    console.log(`round ${round + 1} of ${ROUNDS} done`);
+  }
+  const med = (key: string, pick: (x: Phase) => number) => median(results.get(key)!.map(pick));
+  const rows: (string | number)[][] = [];
+  for (const p of phases) {
+    const peerRate = med(`${p.label}|peer`, (x) => x.reqPerSec);
+    for (const [who, system] of [
+      ['peer', peer],
+      ['dossier', dossier],
+    ] as const) {
+      const key = `${p.label}|${who}`;
+      const rate = med(key, (x) => x.reqPerSec);
+      const ratio = rate / peerRate;
+      rows.push([
+        p.label,
+        system.name,
+        fixed(rate, 0),
+        fixed(
+          med(key, (x) => x.serverCpuMs),
+          3,
+        ),
+        fixed(
+          med(key, (x) => x.pgCpuMs),
+          3,
+        ),
+        who === 'peer' ? '' : `${fixed(ratio * 100, 0)}% (target >= ${p.target * 100}%)`,
+        who === 'peer' ? '' : verdict(ratio >= p.target),
+      ]);
+    }
+  }
+  console.log('');
+  printTable(['operation', 'system', 'req/s', 'server CPU ms/req', 'PG CPU ms/req', 'of peer', ''], rows);
+});
