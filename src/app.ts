@@ -6,7 +6,8 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Config } from './config.ts';
-import type { Context } from './context.ts';
+import { type Context, lazy } from './context.ts';
+import { limitBody } from './http/body-limit.ts';
 import { maskError } from './http/errors.ts';
 import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
@@ -61,6 +62,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    maxRequestBodySize: false, // limitBody, in front
     healthCheckEndpoint: '/health',
     graphiql: config.graphiql
       ? {
@@ -86,20 +88,22 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       const authorization =
         initial.request?.headers.get('authorization') ??
         String(initial.connectionParams?.authorization ?? '');
+      // Made on first read, on the context object itself (the returned fields are copied onto it, which
+      // would read a getter): most operations need no EntityManager or child logger of their own.
+      lazy(initial, 'em', () => orm.em.fork());
+      lazy(initial, 'log', () => log.child({ requestId }));
       return {
         services,
-        em: orm.em.fork(),
         viewer: await auth.viewer(authorization),
         requestId,
         clientIp: initial.req ? clientAddress(initial.req, config.http.trustProxy) : 'unknown',
-        log: log.child({ requestId }),
         transport:
           initial.transport === 'ws'
             ? 'ws'
             : initial.request?.headers.get('accept')?.includes('text/event-stream')
               ? 'sse'
               : 'http',
-      };
+      } as Context;
     },
     plugins: [
       EnvelopArmorPlugin({
@@ -138,8 +142,9 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       return sendJson(res, state.ready ? 200 : 503, state);
     }
     if (path === '/metrics' && config.metrics && config.metrics.port === null) return serveMetrics(req, res);
-    if (path === '/graphql' && req.method === 'POST' && isMultipart(req) && !(await multipart(req, res)))
-      return;
+    if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) {
+      if (!(await multipart(req, res))) return;
+    } else if (!(await limitBody(req, res))) return;
     await yoga(req, res, { req, res, requestId, transport: 'http' });
   }
 

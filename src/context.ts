@@ -52,3 +52,16 @@ export const actorOf = (ctx: Pick<Context, 'viewer' | 'requestId'>) => ({
   requestId: ctx.requestId,
 });
 export type Actor = ReturnType<typeof actorOf>;
+
+/** Defines `key` on a context as made on its first read, then kept. */
+export function lazy<K extends keyof Context>(context: object, key: K, make: () => Context[K]): void {
+  let value: Context[K] | undefined;
+  Object.defineProperty(context, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => (value ??= make()),
+    set: (v: Context[K]) => {
+      value = v;
+    },
+  });
+}

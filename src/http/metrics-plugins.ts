@@ -34,9 +34,25 @@ function operationOf(document: DocumentNode | undefined, requested: string | nul
   return ops.find((o) => requested && o.name?.value === requested) ?? (ops.length === 1 ? ops[0] : undefined);
 }
 
+// Yoga's parser cache hands out one DocumentNode per query text: its operation is looked up once.
+const operations = new WeakMap<DocumentNode, Map<string, OperationDefinitionNode | undefined>>();
+
 /** Bounded labels; a name the document does not define (the plugin's `Anonymous` default) counts as anonymous. */
 function operationLabels(name: Namer, document: DocumentNode | undefined, requested?: string | null) {
-  const op = operationOf(document, requested);
+  let op: OperationDefinitionNode | undefined;
+  if (document) {
+    let byRequest = operations.get(document);
+    if (!byRequest) {
+      byRequest = new Map();
+      operations.set(document, byRequest);
+    }
+    const key = requested ?? '';
+    if (byRequest.has(key)) op = byRequest.get(key);
+    else {
+      op = operationOf(document, requested);
+      byRequest.set(key, op);
+    }
+  }
   return { operationName: name(op?.name?.value), operationType: op?.operation ?? 'unknown' };
 }
 

@@ -13,7 +13,7 @@ const LINGER_MS = 2_000;
  * send FIN so the client stops, and discard what it still sends (at most LINGER_BYTES or LINGER_MS),
  * so that it reads our answer rather than a connection reset; then close.
  */
-function stopReading(req: IncomingMessage) {
+export function stopReading(req: IncomingMessage) {
   if (req.complete) return;
   req.unpipe();
   const { socket } = req;
