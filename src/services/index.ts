@@ -30,7 +30,7 @@ import type { SearchEngine } from './search/search-engine.ts';
 import { createDiskStore } from './storage/disk.store.ts';
 import type { ObjectStore } from './storage/storage.ts';
 
-async function createObjectStore(config: Config): Promise<ObjectStore> {
+export async function createObjectStore(config: Config): Promise<ObjectStore> {
   if (!config.storage) return createDiskStore(join(resolve(config.dataDir), 'objects'));
   const { createS3Store } = await import('./storage/s3.store.ts');
   return createS3Store(config.storage);

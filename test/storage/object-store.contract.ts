@@ -89,6 +89,22 @@ export function objectStoreContract(name: string, setup: () => Promise<StoreHarn
       expect(await h.leftovers()).toEqual([]);
     });
 
+
+    it('lists every stored key, and no longer a removed one', async () => {
+      const keys = [key('a.bin'), key('b.bin')];
+      for (const k of keys) await store.put(k, streamOf(Buffer.from(k)), meta);
+      const listed = async () => {
+        const all: string[] = [];
+        for await (const k of store.list()) all.push(k);
+        return all;
+      };
+      expect(await listed()).toEqual(expect.arrayContaining(keys));
+      await store.remove(keys[0]);
+      const after = await listed();
+      expect(after).toContain(keys[1]);
+      expect(after).not.toContain(keys[0]);
+      expect(after.every((k) => !k.startsWith('.tmp'))).toBe(true);
+    });
     it('stores an empty object', async () => {
       const k = key('empty.txt');
       await store.put(k, Readable.from([], { objectMode: false }), { contentType: 'text/plain' });

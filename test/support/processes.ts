@@ -47,6 +47,28 @@ export async function spawnUntil(
 
 export type ServerProcess = Proc & { url: string };
 
+/** Runs a Node script of the repository to its end (as `npm run <script>` does); exit code and output. */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((ok) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => ok({ code, out }));
+  });
+}
+
 /** Runs `src/<script>` in its own Node process (as `npm start` does) and waits until it listens. */
 export async function startServerProcess(
   env: Record<string, string>,

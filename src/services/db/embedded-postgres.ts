@@ -71,6 +71,25 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/**
+ * The URL of the embedded PostgreSQL another process (a running `npm start`) serves from `dataDir`,
+ * or null when none runs. Read from its postmaster.pid (pid on line 1, port on line 4).
+ */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | null> {
+  const root = resolve(dataDir);
+  const pidFile = join(root, 'postgres', 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const [pid, port] = [Number(lines[0]), Number(lines[3])];
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null;
+  }
+  const password = (await readFile(join(root, 'postgres.secret'), 'utf8')).trim();
+  return `postgres://dossier:${password}@127.0.0.1:${port}/dossier`;
+}
+
 /** Starts a real PostgreSQL in `dataDir/postgres`, kept across restarts; `settings` become `-c name=value`. */
 export async function startEmbeddedPostgres(
   dataDir: string,

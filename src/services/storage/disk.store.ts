@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UnavailableError } from '../../errors.ts';
 import { assertObjectKey, InvalidObjectKeyError } from './object-key.ts';
@@ -121,6 +121,18 @@ export function createDiskStore(dir: string): ObjectStore {
       const path = pathOf(key);
       try {
         await unlink(path);
+      } catch (err) {
+        if (!MISSING.has(codeOf(err) ?? '')) throw unavailable(err);
+      }
+    },
+
+    async *list() {
+      try {
+        for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+          if (!entry.isFile()) continue;
+          const key = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
+          if (key !== TMP && !key.startsWith(`${TMP}/`)) yield key;
+        }
       } catch (err) {
         if (!MISSING.has(codeOf(err) ?? '')) throw unavailable(err);
       }

@@ -192,6 +192,16 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       }
     },
 
+    async *list() {
+      try {
+        for await (const item of client.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string }>) {
+          if (item.name) yield item.name;
+        }
+      } catch (err) {
+        throw storeError(err);
+      }
+    },
+
     async health() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

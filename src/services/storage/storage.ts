@@ -17,6 +17,8 @@ export interface ObjectStore {
   stat(key: string): Promise<ObjectInfo | null>;
   /** Removes the object; a missing object is not an error. */
   remove(key: string): Promise<void>;
+  /** Every key in the store, in no particular order (backups walk the whole store). */
+  list(): AsyncIterable<string>;
   /** Resolves when the store answers; rejects with UnavailableError otherwise. */
   health(): Promise<void>;
 }
