@@ -39,6 +39,11 @@ const env = z.object({
   S3_SECRET_KEY: z.string().min(1).optional(),
   S3_BUCKET: z.string().min(3).max(63).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
+  BACKUP_S3_ENDPOINT: url.optional(),
+  BACKUP_S3_BUCKET: z.string().min(3).max(63).optional(),
+  BACKUP_S3_REGION: z.string().min(1).optional(),
+  BACKUP_S3_ACCESS_KEY: z.string().min(1).optional(),
+  BACKUP_S3_SECRET_KEY: z.string().min(1).optional(),
   MEILI_URL: url.optional(),
   MEILI_API_KEY: z.string().min(1).optional(),
   MEILI_INDEX: z.string().min(1).default('documents'),
@@ -95,8 +100,11 @@ const env = z.object({
 
 export type Env = z.input<typeof env>;
 
+/** Static keys when both are set; null means the instance role (IMDS) or the AWS environment. */
+const keys = (accessKey?: string, secretKey?: string) =>
+  accessKey && secretKey ? { accessKey, secretKey } : null;
+
 function build(e: z.output<typeof env>) {
-  const s3Given = [e.S3_ENDPOINT, e.S3_ACCESS_KEY, e.S3_SECRET_KEY, e.S3_BUCKET].filter(Boolean).length;
   return {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
@@ -104,16 +112,27 @@ function build(e: z.output<typeof env>) {
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : null,
     embeddedPostgres: { port: e.EMBEDDED_PG_PORT ?? null },
     storage:
-      s3Given === 4
+      e.S3_ENDPOINT && e.S3_BUCKET
         ? {
             kind: 's3' as const,
-            endpoint: e.S3_ENDPOINT!,
-            accessKey: e.S3_ACCESS_KEY!,
-            secretKey: e.S3_SECRET_KEY!,
-            bucket: e.S3_BUCKET!,
+            endpoint: e.S3_ENDPOINT,
+            bucket: e.S3_BUCKET,
             region: e.S3_REGION,
+            credentials: keys(e.S3_ACCESS_KEY, e.S3_SECRET_KEY),
           }
         : null,
+    // The scheduled backup's off-host copy (npm run backup -- --dir ... --every ...).
+    backup: {
+      offsite:
+        e.BACKUP_S3_ENDPOINT && e.BACKUP_S3_BUCKET
+          ? {
+              endpoint: e.BACKUP_S3_ENDPOINT,
+              bucket: e.BACKUP_S3_BUCKET,
+              region: e.BACKUP_S3_REGION ?? e.S3_REGION,
+              credentials: keys(e.BACKUP_S3_ACCESS_KEY, e.BACKUP_S3_SECRET_KEY),
+            }
+          : null,
+    },
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY, index: e.MEILI_INDEX } : null,
     ses: e.SES_REGION ? { region: e.SES_REGION, endpoint: e.SES_ENDPOINT } : null,
     mail: {
@@ -178,16 +197,23 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ? []
     : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   if (parsed.success) {
-    const s3 = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET'];
-    const given = s3.filter((k) => present[k]);
     if (present.OIDC_ISSUER && !present.OIDC_AUDIENCE)
       problems.push(
         '  OIDC_AUDIENCE: required when OIDC_ISSUER is set (tokens meant for other services must not pass)',
       );
-    if (given.length > 0 && given.length < s3.length) {
-      problems.push(
-        `  ${s3.filter((k) => !present[k]).join(', ')}: required when ${given.join(', ')} is set`,
-      );
+    // Each group is all or nothing; keys need a location (without keys, the instance role signs).
+    for (const prefix of ['S3', 'BACKUP_S3']) {
+      const location = [`${prefix}_ENDPOINT`, `${prefix}_BUCKET`];
+      const credentials = [`${prefix}_ACCESS_KEY`, `${prefix}_SECRET_KEY`];
+      for (const group of [location, credentials]) {
+        const given = group.filter((k) => present[k]);
+        if (given.length > 0 && given.length < group.length)
+          problems.push(
+            `  ${group.filter((k) => !present[k]).join(', ')}: required when ${given.join(', ')} is set`,
+          );
+      }
+      if (credentials.some((k) => present[k]) && !location.some((k) => present[k]))
+        problems.push(`  ${location.join(', ')}: required when ${credentials.join(', ')} is set`);
     }
   }
   if (problems.length > 0 || !parsed.success) {

@@ -33,7 +33,8 @@ import type { ObjectStore } from './storage/storage.ts';
 export async function createObjectStore(config: Config): Promise<ObjectStore> {
   if (!config.storage) return createDiskStore(join(resolve(config.dataDir), 'objects'));
   const { createS3Store } = await import('./storage/s3.store.ts');
-  return createS3Store(config.storage);
+  const { credentials, ...location } = config.storage;
+  return createS3Store({ ...location, ...credentials });
 }
 
 async function createMailer(config: Config): Promise<Mailer> {

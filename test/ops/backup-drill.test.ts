@@ -59,7 +59,8 @@ async function seed(url: string): Promise<Seeded> {
       attachments,
     );
     expect(r.errors).toBeUndefined();
-    r.data!.submitContact.documents.forEach((d, i) => files.set(d.id, sha256(attachments[i].content)));
+    for (const [i, d] of r.data!.submitContact.documents.entries())
+      files.set(d.id, sha256(attachments[i].content));
     contacts.push({ id: r.data!.submitContact.contact.id, snapshot: null });
   }
   const hits = await waitFor(
@@ -89,7 +90,7 @@ async function expectRestored(url: string, seeded: Seeded, store: ObjectStore) {
   }
   expect(Object.fromEntries(stored)).toEqual(Object.fromEntries(seeded.files));
   const r = await staff(url, SEARCH, { q: seeded.word });
-  const hits = (r.data?.searchDocuments as { hits: { document: { id: string } }[] }).hits;
+  const hits = (r.data!.searchDocuments as { hits: { document: { id: string } }[] }).hits;
   expect(hits.map((h) => h.document.id).sort()).toEqual(seeded.hits);
 }
 

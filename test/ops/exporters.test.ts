@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBackupMetrics } from '../../src/services/backup/schedule.ts';
 import { freePort } from '../../src/services/db/embedded-postgres.ts';
 import { type Proc, spawnUntil, stopProcess, tempDir } from '../support/processes.ts';
 import { exporterMetrics } from '../support/promql.ts';
@@ -19,10 +20,12 @@ const names = async (url: string) => {
 beforeAll(async () => {
   dir = await tempDir('dossier-exporters-');
   await mkdir(join(dir, 'textfile'));
-  await writeFile(
-    join(dir, 'textfile', 'dossier_backup.prom'),
-    '# TYPE dossier_backup_last_success_timestamp_seconds gauge\ndossier_backup_last_success_timestamp_seconds 1.7e9\n',
-  );
+  // What the backup service writes, as it writes it.
+  await writeBackupMetrics(join(dir, 'textfile', 'dossier_backup.prom'), {
+    lastSuccess: new Date(),
+    lastFailure: null,
+    bytes: 1234,
+  });
   const [node, am, cluster] = [await freePort(), await freePort(), await freePort()];
   const env = { PATH: process.env.PATH ?? '' };
   procs.push(

@@ -41,7 +41,12 @@ const example = new Map<string, { value: string; secret: boolean }>();
 }
 const secrets = [...example].filter(([, v]) => v.secret).map(([name]) => name);
 // Optional credentials: empty means "use the AWS default chain" (instance role), so they cannot be required.
-const optionalSecrets = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+const optionalSecrets = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'BACKUP_S3_ACCESS_KEY',
+  'BACKUP_S3_SECRET_KEY',
+];
 
 // Fake values for the secrets, so that `config` can resolve the file as a filled-in .env would.
 const filledSecrets = Object.fromEntries(
@@ -204,10 +209,30 @@ describe('stack/docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) {
       if (service.restart === 'no' || service.healthcheck?.test) continue;
       // Caddy: probed through the public URL (blackbox-public); Meilisearch: the app reports it
-      // (dossier_search_engine_up, DossierSearchEngineDown).
-      if (name === 'caddy' || name === 'meilisearch') continue;
+      // (dossier_search_engine_up, DossierSearchEngineDown); backup: its metrics file
+      // (dossier_backup_last_success_timestamp_seconds, DossierBackupTooOld).
+      if (['caddy', 'meilisearch', 'backup'].includes(name)) continue;
       expect(scraped.has(name), `${name} has neither a health check nor a scrape job`).toBe(true);
     }
+  });
+
+  it('runs scheduled backups whose metrics file node-exporter reads from the same volume', () => {
+    const backup = services.backup;
+    const flag = (args: string[] | undefined, name: string) =>
+      args?.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+    const metricsFile = flag(backup.command, 'metrics-file') ?? '';
+    const textfileDir = flag(services['node-exporter'].command, 'collector.textfile.directory');
+    const volumeAt = (service: Service, target: string) =>
+      mounts(service).find((m) => m.target === target)?.source;
+    expect(metricsFile.startsWith(`${textfileDir}/`)).toBe(true);
+    expect(volumeAt(backup, textfileDir ?? '')).toBe('backup-metrics');
+    expect(volumeAt(services['node-exporter'], textfileDir ?? '')).toBe('backup-metrics');
+    expect(volumeAt(backup, flag(backup.command, 'dir') ?? '')).toBe('backups');
+    expect(flag(backup.command, 'every')).toBe(example.get('BACKUP_EVERY')?.value);
+    // The image creates both directories for its user, so the fresh volumes are writable.
+    expect(readFileSync(join(root, 'stack/Dockerfile'), 'utf8')).toMatch(
+      /mkdir -p \/data \/backups \/textfile && chown node:node/,
+    );
   });
 
   it('starts the public site without waiting for monitoring: Caddy depends on the app only', () => {

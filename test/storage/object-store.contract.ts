@@ -89,7 +89,6 @@ export function objectStoreContract(name: string, setup: () => Promise<StoreHarn
       expect(await h.leftovers()).toEqual([]);
     });
 
-
     it('lists every stored key, and no longer a removed one', async () => {
       const keys = [key('a.bin'), key('b.bin')];
       for (const k of keys) await store.put(k, streamOf(Buffer.from(k)), meta);

@@ -43,9 +43,15 @@ describe('loadConfig', () => {
       expect(message).toContain(name);
   });
 
-  it('wants all of S3 or none', () => {
+  it('wants an S3 endpoint and bucket together, and keys both or none (none: the instance role)', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(
-      /S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET/,
+      /S3_BUCKET: required when S3_ENDPOINT is set/,
+    );
+    expect(() =>
+      loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'docs', S3_ACCESS_KEY: 'a' }),
+    ).toThrow(/S3_SECRET_KEY: required when S3_ACCESS_KEY is set/);
+    expect(() => loadConfig({ S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' })).toThrow(
+      /S3_ENDPOINT, S3_BUCKET: required when S3_ACCESS_KEY, S3_SECRET_KEY is set/,
     );
     const c = loadConfig({
       S3_ENDPOINT: 'http://127.0.0.1:9000',
@@ -53,7 +59,29 @@ describe('loadConfig', () => {
       S3_SECRET_KEY: 'b',
       S3_BUCKET: 'docs',
     });
-    expect(c.storage).toMatchObject({ kind: 's3', bucket: 'docs' });
+    expect(c.storage).toMatchObject({
+      kind: 's3',
+      bucket: 'docs',
+      credentials: { accessKey: 'a', secretKey: 'b' },
+    });
+    const role = loadConfig({ S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_BUCKET: 'docs' });
+    expect(role.storage).toMatchObject({ kind: 's3', bucket: 'docs', credentials: null });
+  });
+
+  it('reads the backup off-host copy like the store, region defaulting to S3_REGION', () => {
+    expect(loadConfig({}).backup.offsite).toBeNull();
+    const c = loadConfig({
+      S3_REGION: 'eu-west-1',
+      BACKUP_S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com',
+      BACKUP_S3_BUCKET: 'dossier-backups',
+    });
+    expect(c.backup.offsite).toEqual({
+      endpoint: 'https://s3.eu-west-1.amazonaws.com',
+      bucket: 'dossier-backups',
+      region: 'eu-west-1',
+      credentials: null,
+    });
+    expect(() => loadConfig({ BACKUP_S3_BUCKET: 'dossier-backups' })).toThrow(/BACKUP_S3_ENDPOINT: required/);
   });
 
   it('turns GraphiQL off in production unless asked', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
-import { Client, S3Error } from 'minio';
+import { Client, IamAwsProvider, S3Error } from 'minio';
 import { UnavailableError } from '../../errors.ts';
 import { assertObjectKey, InvalidObjectKeyError } from './object-key.ts';
 import { NotFoundObjectError, type ObjectStore } from './storage.ts';
@@ -10,8 +10,11 @@ import { NotFoundObjectError, type ObjectStore } from './storage.ts';
 export interface S3StoreOptions {
   /** e.g. `http://127.0.0.1:9000`; scheme, host and port only. */
   endpoint: string;
-  accessKey: string;
-  secretKey: string;
+  /** Static keys; without them, the instance role's temporary credentials (IMDSv2) sign requests. */
+  accessKey?: string;
+  secretKey?: string;
+  /** The instance metadata service (default http://169.254.169.254), for the instance role. */
+  metadataEndpoint?: string;
   bucket: string;
   region?: string;
   /** A socket silent this long fails its request (default 30 s), so a blackholed endpoint cannot hang a put. */
@@ -61,6 +64,11 @@ function silenceBoundedAgent(ssl: boolean, ms: number): HttpAgent {
   return agent;
 }
 
+/** The instance role's temporary credentials from the metadata service (IMDSv2), renewed before they expire. */
+function instanceRoleCredentials(metadataEndpoint?: string) {
+  return new IamAwsProvider({ customEndpoint: metadataEndpoint });
+}
+
 /** Cuts a byte stream into parts of at least `size` bytes; the last (possibly empty) part is shorter. */
 async function* cutParts(body: Readable, size: number): AsyncGenerator<Buffer> {
   let chunks: Buffer[] = [];
@@ -87,8 +95,9 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     endPoint,
     port,
     useSSL,
-    accessKey: opts.accessKey,
-    secretKey: opts.secretKey,
+    ...(opts.accessKey && opts.secretKey
+      ? { accessKey: opts.accessKey, secretKey: opts.secretKey }
+      : { credentialsProvider: instanceRoleCredentials(opts.metadataEndpoint) }),
     // A known region spares a GetBucketLocation round trip before each call.
     region,
     pathStyle: true,
