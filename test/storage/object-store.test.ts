@@ -9,6 +9,7 @@ import { createDiskStore } from '../../src/services/storage/disk.store.ts';
 import { InvalidObjectKeyError } from '../../src/services/storage/object-key.ts';
 import { createS3Store } from '../../src/services/storage/s3.store.ts';
 import { NotFoundObjectError } from '../../src/services/storage/storage.ts';
+import { startImdsPeer } from '../support/imds-peer.ts';
 import { type S3Peer, startS3Peer } from '../support/s3-peer.ts';
 import { failingStream, objectStoreContract, readAll, streamOf } from './object-store.contract.ts';
 
@@ -41,6 +42,27 @@ objectStoreContract('s3', async () => {
     store: createS3Store({ ...peer, bucket: 'dossier-contract' }),
     leftovers: () => peer.pendingUploads('dossier-contract'),
     close: () => peer.stop(),
+  };
+});
+
+// No static keys: every request is signed with the instance role's credentials from IMDSv2.
+objectStoreContract('s3 with the instance role', async () => {
+  const peer = await startS3Peer();
+  const imds = await startImdsPeer('dossier-host', peer);
+  return {
+    store: createS3Store({ endpoint: peer.endpoint, bucket: 'dossier-role', metadataEndpoint: imds.url }),
+    leftovers: () => peer.pendingUploads('dossier-role'),
+    close: async () => {
+      // The credentials came from the metadata service, with a session token.
+      expect(imds.requests).toEqual(
+        expect.arrayContaining([
+          'PUT /latest/api/token',
+          'GET /latest/meta-data/iam/security-credentials/dossier-host',
+        ]),
+      );
+      await peer.stop();
+      await imds.stop();
+    },
   };
 });
 

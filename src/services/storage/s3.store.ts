@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
-import { Client, IamAwsProvider, S3Error } from 'minio';
+import { Client, type ClientOptions, S3Error } from 'minio';
 import { UnavailableError } from '../../errors.ts';
+import { InstanceRoleCredentials } from './instance-role.ts';
 import { assertObjectKey, InvalidObjectKeyError } from './object-key.ts';
 import { NotFoundObjectError, type ObjectStore } from './storage.ts';
 
@@ -64,11 +65,6 @@ function silenceBoundedAgent(ssl: boolean, ms: number): HttpAgent {
   return agent;
 }
 
-/** The instance role's temporary credentials from the metadata service (IMDSv2), renewed before they expire. */
-function instanceRoleCredentials(metadataEndpoint?: string) {
-  return new IamAwsProvider({ customEndpoint: metadataEndpoint });
-}
-
 /** Cuts a byte stream into parts of at least `size` bytes; the last (possibly empty) part is shorter. */
 async function* cutParts(body: Readable, size: number): AsyncGenerator<Buffer> {
   let chunks: Buffer[] = [];
@@ -97,7 +93,12 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     useSSL,
     ...(opts.accessKey && opts.secretKey
       ? { accessKey: opts.accessKey, secretKey: opts.secretKey }
-      : { credentialsProvider: instanceRoleCredentials(opts.metadataEndpoint) }),
+      : {
+          // The same class as minio's ESM build; its typings name the CommonJS build's declaration.
+          credentialsProvider: new InstanceRoleCredentials(
+            opts.metadataEndpoint,
+          ) as unknown as ClientOptions['credentialsProvider'],
+        }),
     // A known region spares a GetBucketLocation round trip before each call.
     region,
     pathStyle: true,
