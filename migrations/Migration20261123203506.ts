@@ -29,4 +29,9 @@ export class Migration20261123203506 extends Migration {
       `alter table "documents" add constraint "documents_contact_id_foreign" foreign key ("contact_id") references "contacts" ("id") on delete set null;`,
     );
   }
+
+  override down(): void | Promise<void> {
+    this.addSql('drop table if exists "documents";');
+    this.addSql('drop table if exists "contacts";');
+  }
 }

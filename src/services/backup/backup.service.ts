@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
-import { runningEmbeddedUrl, startEmbeddedPostgres } from '../db/embedded-postgres.ts';
+import { openDatabase } from '../db/open-database.ts';
 import { type Orm, ormOptions } from '../db/orm.ts';
 import { createObjectStore, createServices } from '../index.ts';
 import {
@@ -24,22 +24,6 @@ import { type DumpSpec, dumpTables, loadTable, qualified } from './table-dump.ts
 const APP_SCHEMA = 'public';
 const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 const JOBS: DumpSpec = { schema: 'pgboss', table: 'job', where: `state in ('created', 'retry', 'active')` };
-
-interface Database {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** DATABASE_URL; else the embedded server a running `npm start` serves; else the embedded one, started here. */
-async function openDatabase(config: Config, log: Logger, mayShare: boolean): Promise<Database> {
-  if (config.database) return { url: config.database.url, stop: async () => undefined };
-  const running = await runningEmbeddedUrl(config.dataDir);
-  if (running && !mayShare)
-    throw new BackupError(`Dossier is running on ${config.dataDir}: stop it before restoring into it`);
-  if (running) return { url: running, stop: async () => undefined };
-  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log);
-  return { url: embedded.url, stop: () => embedded.stop() };
-}
 
 async function withOrm<T>(url: string, fn: (orm: Orm) => Promise<T>): Promise<T> {
   const orm = await MikroORM.init(ormOptions(url, 2));
@@ -85,7 +69,7 @@ export async function createBackup(config: Config, log: Logger, out: string): Pr
   if (existsSync(out) && (await readdir(out)).length > 0) throw new BackupError(`${out} is not empty`);
   await mkdir(join(out, 'database'), { recursive: true });
   try {
-    const db = await openDatabase(config, log, true);
+    const db = await openDatabase(config, log, { shared: true });
     const { migrations, tables } = await withOrm(db.url, async (orm) => {
       const executed = (await orm.migrator.getExecuted()).map((m) => m.name);
       const specs = [...(await appTables(orm)).map((table) => ({ schema: APP_SCHEMA, table })), JOBS];
@@ -146,7 +130,7 @@ export async function restoreBackup(config: Config, log: Logger, from: string, o
   const manifest = await verifyBackup(from);
   const store = await createObjectStore(config);
   await store.init();
-  const db = await openDatabase(config, log, false);
+  const db = await openDatabase(config, log, { shared: false });
   try {
     await withOrm(db.url, async (orm) => {
       const em = orm.em.fork();
