@@ -293,6 +293,11 @@ describe('stack/docker-compose.yml', () => {
           expect(existsSync(join(root, path)), `COPY ${path}`).toBe(true);
       }
     }
+    // One image per version, never an implicit latest; app, worker and backup run the same one.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own ${VAR} syntax, on purpose.
+    expect(raw).toContain('image: ${DOSSIER_IMAGE:-dossier}:${DOSSIER_VERSION:?set DOSSIER_VERSION}');
+    for (const name of ['app', 'worker', 'backup'])
+      expect(services[name].image, name).toBe(`dossier:${example.get('DOSSIER_VERSION')?.value}`);
     expect(services.worker.command).toEqual(['npm', 'run', 'worker']);
     expect(services.app.environment?.WORKERS).toBe('0');
   });
