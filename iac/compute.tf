@@ -15,7 +15,8 @@ resource "aws_instance" "host" {
   # Online from the first second of boot; the Elastic IP replaces this address moments later.
   associate_public_ip_address = true
 
-  # IMDSv2 only; two hops so containers can use the instance role.
+  # IMDSv2 only; two hops so containers can use the instance role. The host's firewall (user data,
+  # DOCKER-USER) lets only the egress network of app, worker and backup reach the metadata service.
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
@@ -29,7 +30,8 @@ resource "aws_instance" "host" {
     delete_on_termination = true
   }
 
-  user_data_replace_on_change = true
+  # User data runs at first boot only (initial version); releases are deployed in place through SSM
+  # (deploy.tf), so neither a changed template nor a newer AMI replaces the host and its volumes.
   user_data = templatefile("${path.module}/user-data.sh.tftpl", {
     app_repository       = var.app_repository
     app_ref              = var.app_ref
@@ -47,10 +49,16 @@ resource "aws_instance" "host" {
     alert_email_to       = var.alert_email_to
     alert_smtp_username  = var.alert_smtp_username
     runbook_base_url     = var.runbook_base_url
+    backups_bucket       = aws_s3_bucket.backups.bucket
+    egress_subnet        = local.egress_subnet
     alert_smtp_smarthost = "email-smtp.${var.region}.amazonaws.com:587"
   })
 
   tags = { Name = "${local.prefix}-host" }
+
+  lifecycle {
+    ignore_changes = [user_data, ami]
+  }
 
   depends_on = [aws_ssm_parameter.stack]
 }

@@ -1,4 +1,5 @@
-# The host's role: sending from the one SES identity and reading its own SSM parameters.
+# The host's role: sending from the one SES identity, the documents and backups buckets, reading its own
+# SSM parameters. The app, worker and backup containers sign with it (IMDSv2); no IAM user keys exist.
 data "aws_iam_policy_document" "host_assume" {
   statement {
     effect  = "Allow"
@@ -13,7 +14,7 @@ data "aws_iam_policy_document" "host_assume" {
 
 resource "aws_iam_role" "host" {
   name               = "${local.prefix}-host"
-  description        = "Dossier host: SES sending, its SSM parameters"
+  description        = "Dossier host: SES sending, documents and backups buckets, its SSM parameters"
   assume_role_policy = data.aws_iam_policy_document.host_assume.json
 }
 
@@ -37,6 +38,41 @@ data "aws_iam_policy_document" "host" {
   }
 
   statement {
+    sid       = "DocumentsBucket"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    resources = [aws_s3_bucket.documents.arn]
+  }
+
+  statement {
+    sid    = "DocumentsObjects"
+    effect = "Allow"
+    actions = [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = ["${aws_s3_bucket.documents.arn}/*"]
+  }
+
+  # The backup service's off-host copy: write, read back and prune its own backups.
+  statement {
+    sid       = "BackupsBucket"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    resources = [aws_s3_bucket.backups.arn]
+  }
+
+  statement {
+    sid       = "BackupsObjects"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${aws_s3_bucket.backups.arn}/*"]
+  }
+
+  statement {
     sid     = "OwnParameters"
     effect  = "Allow"
     actions = ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"]
@@ -57,42 +93,4 @@ resource "aws_iam_role_policy" "host" {
 resource "aws_iam_role_policy_attachment" "host_ssm" {
   role       = aws_iam_role.host.name
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
-# Object storage: the app's S3 client (minio) takes static keys, so a user limited to the one bucket holds
-# them; the key lands in SSM. Replace with the host role once the adapter reads instance credentials.
-data "aws_iam_policy_document" "documents" {
-  statement {
-    sid       = "DocumentsBucket"
-    effect    = "Allow"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
-    resources = [aws_s3_bucket.documents.arn]
-  }
-
-  statement {
-    sid    = "DocumentsObjects"
-    effect = "Allow"
-    actions = [
-      "s3:GetObject",
-      "s3:PutObject",
-      "s3:DeleteObject",
-      "s3:AbortMultipartUpload",
-      "s3:ListMultipartUploadParts",
-    ]
-    resources = ["${aws_s3_bucket.documents.arn}/*"]
-  }
-}
-
-resource "aws_iam_user" "documents" {
-  name = "${local.prefix}-documents"
-}
-
-resource "aws_iam_user_policy" "documents" {
-  name   = "${local.prefix}-documents"
-  user   = aws_iam_user.documents.name
-  policy = data.aws_iam_policy_document.documents.json
-}
-
-resource "aws_iam_access_key" "documents" {
-  user = aws_iam_user.documents.name
 }

@@ -3,14 +3,12 @@
 # too: keep it in an encrypted, access-controlled backend.
 locals {
   generated_secrets = toset(["ADMIN_TOKEN", "METRICS_TOKEN", "MEILI_MASTER_KEY", "REDIS_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "MINIO_ROOT_PASSWORD"])
-  other_secrets     = toset(["POSTGRES_PASSWORD", "S3_ACCESS_KEY", "S3_SECRET_KEY", "ADMIN_UI_PASSWORD_HASH", "ALERT_SMTP_PASSWORD", "ALERT_WEBHOOK_URL", "ALERT_DEADMAN_URL"])
+  other_secrets     = toset(["POSTGRES_PASSWORD", "ADMIN_UI_PASSWORD_HASH", "ALERT_SMTP_PASSWORD", "ALERT_WEBHOOK_URL", "ALERT_DEADMAN_URL"])
 
   stack_secrets = merge(
     { for key, secret in random_password.stack : key => secret.result },
     {
       POSTGRES_PASSWORD      = random_password.db.result
-      S3_ACCESS_KEY          = aws_iam_access_key.documents.id
-      S3_SECRET_KEY          = aws_iam_access_key.documents.secret
       ADMIN_UI_PASSWORD_HASH = var.admin_ui_password_hash
       ALERT_SMTP_PASSWORD    = var.alert_smtp_password
       ALERT_WEBHOOK_URL      = var.alert_webhook_url

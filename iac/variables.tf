@@ -107,6 +107,17 @@ variable "db_backup_retention_days" {
   }
 }
 
+variable "backup_retention_days" {
+  description = "Days the backups bucket keeps each off-host backup copy before it expires."
+  type        = number
+  default     = 35
+
+  validation {
+    condition     = var.backup_retention_days >= 2
+    error_message = "backup_retention_days must be at least 2."
+  }
+}
+
 variable "db_multi_az" {
   description = "Run RDS with a standby in a second availability zone."
   type        = bool

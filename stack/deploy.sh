@@ -6,12 +6,14 @@
 #   DEPLOY_TIMEOUT  seconds /ready may take after the start (default 180); DEPLOY_INTERVAL between checks
 #   COMPOSE         the compose command (default: docker compose -f stack/docker-compose.yml --env-file stack/.env)
 # Images are tagged by version and kept, so the previous one is there to roll back to. The version that
-# runs is recorded in stack/.deployed. Exit 0: deployed; 1: the new version failed and the previous one
-# runs again; 2: the rollback failed too (act now); 64: usage.
+# runs is recorded in stack/.deployed and as DOSSIER_VERSION in stack/.env (so a reboot starts it).
+# Exit 0: deployed; 1: the new version failed and the previous one runs again; 2: the rollback
+# failed too (act now); 64: usage.
 set -eu
 
 version=${1:-}
 state=${DEPLOY_STATE:-stack/.deployed}
+env_file=${DEPLOY_ENV_FILE:-stack/.env}
 timeout=${DEPLOY_TIMEOUT:-180}
 interval=${DEPLOY_INTERVAL:-3}
 compose=${COMPOSE:-docker compose -f stack/docker-compose.yml --env-file stack/.env}
@@ -31,6 +33,14 @@ if [ "$previous" = "$version" ]; then
   log "$version already runs"
   exit 0
 fi
+
+# The version that runs now, for the next deploy's rollback and for the next boot.
+record() {
+  printf '%s\n' "$1" >"$state"
+  if [ -f "$env_file" ]; then
+    sed "s/^DOSSIER_VERSION=.*/DOSSIER_VERSION=$1/" "$env_file" >"$env_file.tmp" && mv "$env_file.tmp" "$env_file"
+  fi
+}
 
 # Starts app and worker at a version, nothing else (the data stores and monitoring keep running).
 start() {
@@ -62,7 +72,7 @@ esac
 log "starting $version (previous: ${previous:-none})"
 start "$version"
 if ready "$version"; then
-  printf '%s\n' "$version" >"$state"
+  record "$version"
   log "$version is ready"
   exit 0
 fi

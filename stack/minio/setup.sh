@@ -2,6 +2,7 @@
 # One-shot MinIO setup, safe to re-run: private versioned bucket, and an application user whose
 # policy allows object access to that bucket only (the app never holds the root credentials).
 set -eu
+: "${S3_ACCESS_KEY:?set S3_ACCESS_KEY and S3_SECRET_KEY for the stack's MinIO}" "${S3_SECRET_KEY:?set S3_SECRET_KEY}"
 mc alias set local http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 mc mb --ignore-existing "local/$S3_BUCKET"
 mc anonymous set none "local/$S3_BUCKET"

@@ -84,7 +84,7 @@ describe('alerting rules', () => {
     const { status, output } = run('promtool', ['test', 'rules', ...renderedTests]);
     expect(output).not.toContain('FAILED');
     expect(status, output).toBe(0);
-  });
+  }, 120_000);
 
   it('make promtool fail on a wrong expectation (the unit tests can fail)', () => {
     const file = join(tmp, 'wrong.test.yml');

@@ -21,6 +21,7 @@ esac
 beforeAll(async () => {
   dir = await tempDir('dossier-deploy-');
   await mkdir(join(dir, 'bin'));
+  await writeFile(join(dir, 'env'), 'DOMAIN=dossier.example.com\nDOSSIER_VERSION=v0\n');
   await writeFile(join(dir, 'bin', 'docker'), fakeDocker);
   await chmod(join(dir, 'bin', 'docker'), 0o755);
 });
@@ -34,6 +35,7 @@ async function deploy(version: string, world: { images?: string[]; broken?: stri
     PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
     FAKE_DIR: dir,
     DEPLOY_STATE: join(dir, 'deployed'),
+    DEPLOY_ENV_FILE: join(dir, 'env'),
     DEPLOY_TIMEOUT: '1',
     DEPLOY_INTERVAL: '0.2',
   });
@@ -43,11 +45,12 @@ async function deploy(version: string, world: { images?: string[]; broken?: stri
     (s) => s.trim(),
     () => null,
   );
+  const envVersion = /^DOSSIER_VERSION=(.*)$/m.exec(await readFile(join(dir, 'env'), 'utf8'))?.[1];
   const running = await readFile(join(dir, 'running'), 'utf8').then(
     (s) => s.trim(),
     () => null,
   );
-  return { status: result.status, output: result.output, calls, ups, deployed, running };
+  return { status: result.status, output: result.output, calls, ups, deployed, running, envVersion };
 }
 
 describe('stack/deploy.sh', () => {
@@ -61,6 +64,8 @@ describe('stack/deploy.sh', () => {
       / up -d --no-deps --no-build app worker$/,
     );
     expect(second.deployed).toBe('v2');
+    // The next boot starts the same version.
+    expect(second.envVersion).toBe('v2');
   });
 
   it('rolls back to the previous version when /ready fails, and says so with exit 1', async () => {
@@ -69,6 +74,7 @@ describe('stack/deploy.sh', () => {
     expect(r.ups).toEqual(['v3', 'v2']);
     expect(r.running).toBe('v2');
     expect(r.deployed).toBe('v2');
+    expect(r.envVersion).toBe('v2');
     expect(r.output).toContain('rolling back to v2');
   });
 

@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { root } from './run.ts';
+import { loadYaml } from './yaml.ts';
 
 // hcl2json's shape: every block is { type: { name: [ { ...attributes } ] } }, nested blocks are arrays.
 type Body = Record<string, unknown>;
@@ -164,10 +165,56 @@ describe('iac/ (Terraform, parsed with @cdktf/hcl2json)', () => {
     expect(params).toContainEqual(['rds.force_ssl', '1']);
   });
 
-  it('encrypts the host disk and requires IMDSv2', () => {
+  it('encrypts the host disk and requires IMDSv2 within two hops', () => {
     const host = one('resource', 'aws_instance');
     expect(block(host, 'root_block_device').encrypted).toBe(true);
-    expect(block(host, 'metadata_options').http_tokens).toBe('required');
+    const metadata = block(host, 'metadata_options');
+    expect(metadata.http_tokens).toBe('required');
+    // Two: a container's request is one hop more; the host's firewall picks which containers.
+    expect(metadata.http_put_response_hop_limit).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps the host across releases: user data and the AMI are ignored after creation', () => {
+    const host = one('resource', 'aws_instance');
+    expect(host.user_data_replace_on_change ?? false).toBe(false);
+    expect(block(host, 'lifecycle').ignore_changes).toEqual(
+      expect.arrayContaining([tfRef('user_data'), tfRef('ami')]),
+    );
+  });
+
+  it('deploys a release in place: app_ref is an SSM association parameter that runs stack/deploy.sh', () => {
+    const association = one('resource', 'aws_ssm_association');
+    expect(association.name).toBe(tfRef('aws_ssm_document.deploy.name'));
+    expect(association.parameters).toEqual({ version: tfRef('var.app_ref') });
+    expect(block(association, 'targets').values).toEqual([tfRef('aws_instance.host.id')]);
+    const text = readFileSync(join(dir, 'deploy.tf'), 'utf8');
+    expect(text).toMatch(/allowedPattern\s*=\s*"\^\[A-Za-z0-9\._-\]\+\$"/);
+    expect(text).toContain(`"stack/deploy.sh '{{ version }}'"`);
+    expect(existsSync(join(root, 'stack/deploy.sh'))).toBe(true);
+  });
+
+  it('lets only the egress network of app, worker and backup reach instance metadata', () => {
+    const userData = readFileSync(join(dir, 'user-data.sh.tftpl'), 'utf8');
+    expect(userData).toContain(
+      `iptables -I DOCKER-USER -d 169.254.169.254/32 ! -s ${tfRef('egress_subnet')} -j REJECT`,
+    );
+    const deploy = readFileSync(join(dir, 'deploy.tf'), 'utf8');
+    const subnet = /egress_subnet = "([^"]+)"/.exec(deploy)?.[1];
+    const compose = loadYaml(join(root, 'stack/docker-compose.yml')) as {
+      networks: { egress: { ipam: { config: { subnet: string }[] } } };
+    };
+    expect(compose.networks.egress.ipam.config[0].subnet).toBe(subnet);
+    expect(readFileSync(join(dir, 'compute.tf'), 'utf8')).toMatch(/egress_subnet\s+= local\.egress_subnet/);
+  });
+
+  it('gives S3 to the instance role, and no IAM user or access key exists', () => {
+    expect(all('resource', 'aws_iam_user')).toEqual([]);
+    expect(all('resource', 'aws_iam_access_key')).toEqual([]);
+    const host = tf.data.aws_iam_policy_document.host[0];
+    const sids = (host.statement as Body[]).map((st) => st.sid);
+    expect(sids).toEqual(expect.arrayContaining(['DocumentsObjects', 'BackupsObjects']));
+    const secrets = readFileSync(join(dir, 'secrets.tf'), 'utf8');
+    expect(secrets).not.toMatch(/S3_ACCESS_KEY|S3_SECRET_KEY/);
   });
 
   it('opens no ingress to the internet except ports 80 and 443', () => {
@@ -231,13 +278,14 @@ describe('iac/ (Terraform, parsed with @cdktf/hcl2json)', () => {
     }
   });
 
-  it('limits S3 to the one bucket and SES to the one identity', () => {
+  it('limits S3 to the documents and backups buckets and SES to the one identity', () => {
     const statements = all('data', 'aws_iam_policy_document').flatMap(([, d]) => d.statement as Body[]);
     for (const statement of statements.filter((s) => s.effect === 'Allow')) {
       const actions = statement.actions as string[];
       const resources = (statement.resources as string[]) ?? [];
       if (actions.some((a) => a.startsWith('s3:'))) {
-        for (const r of resources) expect(r).toMatch(/^\$\{aws_s3_bucket\.documents\.arn\}(\/\*)?$/);
+        for (const r of resources)
+          expect(r).toMatch(/^\$\{aws_s3_bucket\.(documents|backups)\.arn\}(\/\*)?$/);
       }
       if (actions.some((a) => a.startsWith('ses:'))) {
         expect(actions.sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);

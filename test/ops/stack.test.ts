@@ -42,6 +42,8 @@ const example = new Map<string, { value: string; secret: boolean }>();
 const secrets = [...example].filter(([, v]) => v.secret).map(([name]) => name);
 // Optional credentials: empty means "use the AWS default chain" (instance role), so they cannot be required.
 const optionalSecrets = [
+  // Empty on AWS, where the instance role signs; minio-setup refuses to run without them.
+  'S3_SECRET_KEY',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'BACKUP_S3_ACCESS_KEY',
@@ -233,6 +235,19 @@ describe('stack/docker-compose.yml', () => {
     expect(readFileSync(join(root, 'stack/Dockerfile'), 'utf8')).toMatch(
       /mkdir -p \/data \/backups \/textfile && chown node:node/,
     );
+  });
+
+  it('lets only app, worker and backup out through egress, the network allowed to reach instance metadata', () => {
+    const on = (network: string) =>
+      Object.entries(services)
+        .filter(([, s]) => Object.keys(s.networks ?? {}).includes(network))
+        .map(([name]) => name)
+        .sort();
+    expect(on('egress')).toEqual(['app', 'backup', 'worker']);
+    expect(on('web')).toEqual(['app', 'caddy']);
+    expect(resolved.networks?.web?.internal).toBe(true);
+    const egress = rawParsed.networks?.egress as { ipam?: { config?: { subnet: string }[] } };
+    expect(egress.ipam?.config?.[0].subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
   });
 
   it('starts the public site without waiting for monitoring: Caddy depends on the app only', () => {
