@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OCR_ENGINES } from './services/extraction/ocr/ocr.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -88,6 +89,26 @@ const env = z.object({
     .default(256),
   EXTRACTION_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   EXTRACTION_RETRY_DELAY_SECONDS: positiveInt.max(3600).default(2),
+  OCR_ENGINE: z.enum([...OCR_ENGINES, 'off']).default('tesseract.js'),
+  OCR_LANGUAGES: z
+    .string()
+    .default('eng')
+    .transform((s) => s.split(/[+,]/).map((l) => l.trim()))
+    // Each code becomes a package name, a file name and a command argument: letters and one underscore only.
+    .pipe(
+      z
+        .array(
+          z.string().regex(/^[a-z]{3,8}(_[a-z]{2,8})?$/i, 'a Tesseract language code like eng or chi_sim'),
+        )
+        .min(1)
+        .max(10),
+    ),
+  OCR_MAX_PAGES: positiveInt.max(1000).default(20),
+  OCR_PAGE_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
+  OCR_CONCURRENCY: positiveInt.max(16).default(1),
+  OCR_MAX_MEMORY_MB: positiveInt.min(256, 'must be at least 256 (the engine and a page image)').default(1024),
+  OCR_DPI: z.coerce.number().int().min(72).max(600).default(200),
+  OCR_IDLE_SECONDS: positiveInt.max(86_400).default(60),
   JOB_MAINTENANCE_SECONDS: positiveInt.max(3600).default(30),
   METRICS: bool.default(true),
   METRICS_PORT: port.optional(),
@@ -172,6 +193,19 @@ function build(e: z.output<typeof env>) {
       retries: e.EXTRACTION_RETRIES,
       retryDelaySeconds: e.EXTRACTION_RETRY_DELAY_SECONDS,
     },
+    ocr:
+      e.OCR_ENGINE === 'off'
+        ? null
+        : {
+            engine: e.OCR_ENGINE,
+            languages: e.OCR_LANGUAGES,
+            maxPages: e.OCR_MAX_PAGES,
+            pageTimeoutMs: e.OCR_PAGE_TIMEOUT_MS,
+            dpi: e.OCR_DPI,
+            concurrency: e.OCR_CONCURRENCY,
+            maxMemoryMb: e.OCR_MAX_MEMORY_MB,
+            idleSeconds: e.OCR_IDLE_SECONDS,
+          },
     // How often stalled jobs (their process died) are found and retried, among other queue upkeep.
     jobs: { maintenanceSeconds: e.JOB_MAINTENANCE_SECONDS },
     metrics: e.METRICS

@@ -20,8 +20,12 @@ const DocumentInsights = builder.objectRef<Insights>('DocumentInsights').impleme
     language: t.exposeString('language', { nullable: true, description: 'ISO 639-1 where known, e.g. "en"' }),
     keywords: t.exposeStringList('keywords'),
     needsOcr: t.boolean({
-      description: 'A PDF with pages but no text layer',
+      description: 'Pages without a text layer (a scan, a photo) whose text was not recognised',
       resolve: (i) => i.needsOcr ?? false,
+    }),
+    ocr: t.boolean({
+      description: 'Some of the text was recognised by OCR',
+      resolve: (i) => i.ocr ?? false,
     }),
   }),
 });

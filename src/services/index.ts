@@ -17,6 +17,8 @@ import { createDocumentService } from './documents/documents.service.ts';
 import { createUploadService } from './documents/uploads.service.ts';
 import { createEvents } from './events/events.ts';
 import { createExtractionPool } from './extraction/extraction-pool.ts';
+import { checkOcrInstalled } from './extraction/ocr/languages.ts';
+import { ocrTaskTimeoutMs } from './extraction/ocr/ocr.ts';
 import { createJobQueue } from './jobs/job-queue.ts';
 import { QUEUES, queueSpecs } from './jobs/queues.ts';
 import { createRateLimits } from './limits/rate-limit.service.ts';
@@ -59,6 +61,7 @@ async function createSearchEngine(
 
 /** Builds every service once; the GraphQL context hands them to resolvers. No DI container. */
 export async function createServices(config: Config, log: Logger) {
+  if (config.ocr) await checkOcrInstalled(config.ocr);
   const embedded = config.database
     ? null
     : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log);
@@ -102,10 +105,30 @@ export async function createServices(config: Config, log: Logger) {
     ...config.extraction,
     onWorkerError: (err) => log.error({ err }, 'extraction worker failed'),
   });
+  // OCR's own threads, started by the first scan and ended when idle: an unused OCR costs no memory.
+  const ocr = config.ocr && {
+    pool: createExtractionPool({
+      threads: config.ocr.concurrency,
+      timeoutMs: ocrTaskTimeoutMs(config.ocr),
+      maxMemoryMb: config.ocr.maxMemoryMb,
+      idleTimeoutMs: config.ocr.idleSeconds * 1000,
+      ocr: {
+        engine: config.ocr.engine,
+        languages: config.ocr.languages,
+        maxPages: config.ocr.maxPages,
+        pageTimeoutMs: config.ocr.pageTimeoutMs,
+        dpi: config.ocr.dpi,
+      },
+      onWorkerError: (err) => log.error({ err }, 'OCR worker failed'),
+    }),
+    maxPages: config.ocr.maxPages,
+    concurrency: config.ocr.concurrency,
+  };
   const pipeline = createPipeline({
     orm,
     store,
     pool,
+    ocr,
     events,
     metrics,
     jobs,
@@ -182,6 +205,7 @@ export async function createServices(config: Config, log: Logger) {
     async close() {
       await jobs.stop().catch((err) => log.error({ err }, 'stopping the job queue'));
       await pool.close();
+      await ocr?.pool.close();
       await search.close();
       await events.close();
       await orm.close(true);

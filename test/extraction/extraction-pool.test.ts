@@ -31,6 +31,7 @@ describe('extraction pool', () => {
     expect(result.extracted).toEqual({
       text: 'Invoice for consulting services\n\nConsulting services rendered in March',
       pageCount: 2,
+      scannedPages: [],
     });
     expect(result.insights).toMatchObject({ wordCount: 9, pageCount: 2, needsOcr: false });
     expect(result.insights.keywords.slice(0, 2)).toEqual(['consulting', 'services']);

@@ -45,7 +45,7 @@ describe('PDF extraction', () => {
 
   it('flags a PDF with pages but no text layer as needing OCR', async () => {
     const result = await extractPdf(await makeDrawingOnlyPdf(3));
-    expect(result).toEqual({ text: '', pageCount: 3 });
+    expect(result).toEqual({ text: '', pageCount: 3, scannedPages: [1, 2, 3] });
     expect(computeInsights(result.text, result.pageCount)).toMatchObject({ wordCount: 0, needsOcr: true });
   });
 

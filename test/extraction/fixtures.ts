@@ -170,3 +170,49 @@ export function distinctWordsText(count: number): Uint8Array {
 }
 
 export const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** Lines of black text on white, as a scanner or a phone camera would see a page (PNG, JPEG or TIFF). */
+export async function makeTextImage(
+  lines: string[],
+  format: 'png' | 'jpeg' | 'tiff' = 'png',
+): Promise<Uint8Array> {
+  const { createCanvas } = await import('@napi-rs/canvas');
+  const width = 1240;
+  const height = 120 + lines.length * 60;
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = '#000000';
+  ctx.font = '36px sans-serif';
+  for (const [i, line] of lines.entries()) ctx.fillText(line, 60, 100 + i * 60);
+  if (format === 'png') return new Uint8Array(await canvas.encode('png'));
+  if (format === 'jpeg') return new Uint8Array(await canvas.encode('jpeg', 90));
+  const { default: UTIF } = await import('utif2');
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  return new Uint8Array(UTIF.encodeImage(new Uint8Array(rgba.buffer), width, height));
+}
+
+/**
+ * A PDF of scanned pages (an image of the lines, no text layer) and text pages. A text page with
+ * `invisible` has a text layer but shows nothing: OCR of it would find no words.
+ */
+export async function makeScannedPdf(
+  pages: ({ scan: string[] } | { text: string; invisible?: boolean })[],
+): Promise<Uint8Array> {
+  const images = await Promise.all(
+    pages.map((p) => ('scan' in p ? makeTextImage(p.scan) : Promise.resolve(null))),
+  );
+  return renderPdf((doc) => {
+    pages.forEach((page, i) => {
+      doc.addPage();
+      const image = images[i];
+      if (image) doc.image(Buffer.from(image), 36, 36, { width: 540 });
+      else if ('text' in page)
+        doc
+          .fillOpacity(page.invisible ? 0 : 1)
+          .fontSize(14)
+          .text(page.text, { width: 450 });
+    });
+  });
+}

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { EXTRACTABLE_TYPES, SNIFF_BYTES, sniffType } from '../../src/services/extraction/sniff.ts';
-import { makeDocx, makeOdt, makePdf, makeXlsx, makeZip, pseudoRandomBytes, utf8 } from './fixtures.ts';
+import {
+  makeDocx,
+  makeOdt,
+  makePdf,
+  makeTextImage,
+  makeXlsx,
+  makeZip,
+  pseudoRandomBytes,
+  utf8,
+} from './fixtures.ts';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const head = (bytes: Uint8Array) => bytes.subarray(0, SNIFF_BYTES);
@@ -8,8 +17,23 @@ const head = (bytes: Uint8Array) => bytes.subarray(0, SNIFF_BYTES);
 describe('sniffType', () => {
   it('exports the allow list', () => {
     expect([...EXTRACTABLE_TYPES].sort()).toEqual(
-      ['application/pdf', DOCX, 'text/markdown', 'text/plain'].sort(),
+      [
+        'application/pdf',
+        DOCX,
+        'text/markdown',
+        'text/plain',
+        'image/png',
+        'image/jpeg',
+        'image/tiff',
+      ].sort(),
     );
+  });
+
+  it('recognises PNG, JPEG and TIFF images by their bytes, for OCR', async () => {
+    const lines = ['Scanned'];
+    expect(await sniffType(head(await makeTextImage(lines, 'png')), 'scan.pdf')).toBe('image/png');
+    expect(await sniffType(head(await makeTextImage(lines, 'jpeg')), 'scan.txt')).toBe('image/jpeg');
+    expect(await sniffType(head(await makeTextImage(lines, 'tiff')), 'scan')).toBe('image/tiff');
   });
 
   it('recognises a PDF by its bytes, whatever its name', async () => {
@@ -58,14 +82,11 @@ describe('sniffType', () => {
     expect(await sniffType(noisy, 'noisy.txt')).toBeNull();
   });
 
-  it('refuses images, executables, archives and random bytes', async () => {
-    const png = Uint8Array.from([
-      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0,
-      0, 1, 8, 2, 0, 0, 0,
-    ]);
+  it('refuses other images, executables, archives and random bytes', async () => {
+    const gif = utf8('GIF89a\x01\x00\x01\x00\x00\x00\x00;');
     const elf = new Uint8Array(64);
     elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-    expect(await sniffType(png, 'image.txt')).toBeNull();
+    expect(await sniffType(gif, 'image.txt')).toBeNull();
     expect(await sniffType(elf, 'program.md')).toBeNull();
     expect(await sniffType(head(await makeZip({ 'a.txt': 'x' })), 'archive.txt')).toBeNull();
     expect(await sniffType(pseudoRandomBytes(SNIFF_BYTES), 'random.txt')).toBeNull();

@@ -118,4 +118,29 @@ describe('loadConfig', () => {
     });
     expect(c.apiTokens.cacheSeconds).toBe(5);
   });
+
+  it('turns OCR on with tesseract.js and English by default, off with OCR_ENGINE=off', () => {
+    expect(loadConfig({}).ocr).toEqual({
+      engine: 'tesseract.js',
+      languages: ['eng'],
+      maxPages: 20,
+      pageTimeoutMs: 30_000,
+      dpi: 200,
+      concurrency: 1,
+      maxMemoryMb: 1024,
+      idleSeconds: 60,
+    });
+    expect(loadConfig({ OCR_ENGINE: 'off' }).ocr).toBeNull();
+    expect(loadConfig({ OCR_ENGINE: 'tesseract', OCR_LANGUAGES: 'eng+deu,chi_sim' }).ocr).toMatchObject({
+      engine: 'tesseract',
+      languages: ['eng', 'deu', 'chi_sim'],
+    });
+  });
+
+  it('takes only language codes in OCR_LANGUAGES: they become file names and arguments', () => {
+    for (const bad of ['../etc', 'eng;rm', 'e', '--psm']) {
+      expect(() => loadConfig({ OCR_LANGUAGES: bad })).toThrow(/OCR_LANGUAGES/);
+    }
+    expect(() => loadConfig({ OCR_ENGINE: 'ocrmypdf' })).toThrow(/OCR_ENGINE/);
+  });
 });

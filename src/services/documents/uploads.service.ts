@@ -72,7 +72,7 @@ class Inspector extends Transform {
     if (!this.type)
       throw new AppError(
         'UNSUPPORTED_MEDIA_TYPE',
-        `${this.filename}: only PDF, plain text, Markdown and DOCX files are accepted`,
+        `${this.filename}: only PDF, plain text, Markdown, DOCX, PNG, JPEG and TIFF files are accepted`,
       );
     this.head = [];
     this.push(head);

@@ -2,6 +2,7 @@ import { isMarkedAsUntransferable, MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type ExtractableType, type ExtractedText, ExtractionError, type Insights } from './extraction.ts';
 import type { ExtractionOutcome, ExtractionTask } from './extraction.worker.ts';
+import type { OcrSettings } from './ocr/ocr.ts';
 
 export interface ExtractionPoolOptions {
   threads: number;
@@ -9,6 +10,10 @@ export interface ExtractionPoolOptions {
   timeoutMs: number;
   /** V8 old-generation heap limit of each worker. */
   maxMemoryMb: number;
+  /** An OCR pool: its tasks recognise the pages without a text layer, with these settings. */
+  ocr?: OcrSettings;
+  /** Threads start on demand and end after this long without work (default: always running). */
+  idleTimeoutMs?: number;
   /** Called for a worker failure that belongs to no task (the pool replaces the worker). */
   onWorkerError?: (error: Error) => void;
 }
@@ -40,8 +45,9 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
   }
   const piscina = new Piscina<ExtractionTask, ExtractionOutcome>({
     filename: WORKER.href,
-    minThreads: opts.threads,
+    minThreads: opts.idleTimeoutMs ? 0 : opts.threads,
     maxThreads: opts.threads,
+    ...(opts.idleTimeoutMs ? { idleTimeout: opts.idleTimeoutMs } : {}),
     resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb },
     // pdf.js finishes some clean-up asynchronously; Atomics.wait between tasks would freeze it.
     atomics: 'disabled',
@@ -62,7 +68,7 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
     });
     try {
       const outcome = await piscina.run(
-        { bytes: owned, type, started: port2 },
+        { bytes: owned, type, started: port2, ...(opts.ocr ? { ocr: opts.ocr } : {}) },
         { signal: controller.signal, transferList: [port2, owned.buffer as ArrayBuffer] },
       );
       if (!outcome.ok) throw new ExtractionError(outcome.reason, outcome.message);

@@ -2,12 +2,20 @@ export type ExtractableType =
   | 'application/pdf'
   | 'text/plain'
   | 'text/markdown'
-  | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+  | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+  | ImageType;
+
+/** Images are read by OCR only. */
+export type ImageType = 'image/png' | 'image/jpeg' | 'image/tiff';
+export const isImageType = (type: string): type is ImageType =>
+  type === 'image/png' || type === 'image/jpeg' || type === 'image/tiff';
 
 export interface ExtractedText {
   text: string;
   /** Pages for PDFs; null where the format has no pages. */
   pageCount: number | null;
+  /** Pages (1-based) without a text layer, for OCR: a PDF's scanned pages, an image's one page. */
+  scannedPages?: number[];
 }
 
 export interface Insights {
@@ -17,13 +25,15 @@ export interface Insights {
   language: string | null;
   /** Up to 10, most significant first, stop words removed. */
   keywords: string[];
-  /** A PDF with pages but no text layer. */
+  /** Pages without a text layer whose text was not recognised (OCR off). */
   needsOcr: boolean;
+  /** Some of the text came from OCR. */
+  ocr: boolean;
 }
 
 /** Thrown when a document cannot be extracted; the message is safe to show to staff. */
 export class ExtractionError extends Error {
-  readonly reason: 'malformed' | 'timeout' | 'memory' | 'unsupported';
+  readonly reason: 'malformed' | 'timeout' | 'memory' | 'unsupported' | 'page_limit';
   constructor(reason: ExtractionError['reason'], message: string) {
     super(message);
     this.reason = reason;

@@ -2,12 +2,15 @@ import { type MessagePort, resourceLimits } from 'node:worker_threads';
 import { type ExtractableType, type ExtractedText, ExtractionError, type Insights } from './extraction.ts';
 import { extract } from './extractors.ts';
 import { computeInsights } from './insights.ts';
+import type { OcrSettings } from './ocr/ocr.ts';
 
 /** One task, as posted by the pool: the bytes arrive transferred, `started` is told when work begins. */
 export interface ExtractionTask {
   bytes: Uint8Array;
   type: ExtractableType;
   started: MessagePort;
+  /** Set by the OCR pool: recognise the pages without a text layer. */
+  ocr?: OcrSettings;
 }
 
 /** Errors cannot cross the thread boundary with their class, so expected failures come back as data. */
@@ -37,8 +40,14 @@ export default async function runExtraction(task: ExtractionTask): Promise<Extra
   task.started.postMessage('started');
   task.started.close();
   try {
-    const extracted = await extract(task.bytes, task.type, { maxDecodedBytes: MAX_DECODED_BYTES });
-    return { ok: true, extracted, insights: computeInsights(extracted.text, extracted.pageCount) };
+    const extracted = task.ocr
+      ? await (await import('./ocr/ocr-document.ts')).ocrDocument(task.bytes, task.type, task.ocr)
+      : await extract(task.bytes, task.type, { maxDecodedBytes: MAX_DECODED_BYTES });
+    const insights = computeInsights(extracted.text, extracted.pageCount, {
+      scannedPages: extracted.scannedPages?.length ?? 0,
+      ocr: Boolean(task.ocr),
+    });
+    return { ok: true, extracted, insights };
   } catch (error) {
     if (error instanceof ExtractionError) return { ok: false, reason: error.reason, message: error.message };
     throw error;

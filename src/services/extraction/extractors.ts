@@ -1,6 +1,7 @@
 import mammoth from 'mammoth';
 import { PasswordException, PDFParse, VerbosityLevel } from 'pdf-parse';
 import { type ExtractableType, type ExtractedText, ExtractionError } from './extraction.ts';
+import { pageLacksText } from './insights.ts';
 import { markdownToText } from './markdown-text.ts';
 import { decodedSizeEstimate } from './size-guard.ts';
 
@@ -8,17 +9,49 @@ type Extractor = (bytes: Uint8Array) => Promise<ExtractedText>;
 
 /** PDF text through pdf-parse (pdf.js), pages joined by a blank line. */
 export async function extractPdf(bytes: Uint8Array): Promise<ExtractedText> {
+  return withPdfPages(bytes, async ({ pageTexts }) => {
+    const scannedPages = pageTexts.flatMap((text, i) => (pageLacksText(text) ? [i + 1] : []));
+    return { text: joinPages(pageTexts), pageCount: pageTexts.length, scannedPages };
+  });
+}
+
+// Joined here: pdf-parse's default joiner adds "-- n of m --" lines that are not the document's text.
+export const joinPages = (pageTexts: string[]) =>
+  pageTexts
+    .map((text) => text.trim())
+    .join('\n\n')
+    .trim();
+
+/** A PDF opened once: every page's text-layer text, and a PNG rendering of any one page. */
+export interface PdfPages {
+  pageTexts: string[];
+  /** Renders `page` (1-based) at `dpi`, smaller when that would exceed `maxPixels`. */
+  render(page: number, dpi: number, maxPixels: number): Promise<Uint8Array>;
+}
+
+/** Opens a PDF for `use` and always closes it; a malformed or locked file is an ExtractionError. */
+export async function withPdfPages<T>(bytes: Uint8Array, use: (pdf: PdfPages) => Promise<T>): Promise<T> {
   const parser = new PDFParse({ data: bytes, verbosity: VerbosityLevel.ERRORS });
   try {
-    const result = await parser.getText();
-    // Joined here: pdf-parse's default joiner adds "-- n of m --" lines that are not the document's text.
-    const text = result.pages.map((page) => page.text.trim()).join('\n\n');
-    return { text: text.trim(), pageCount: result.total };
-  } catch (error) {
-    if (error instanceof PasswordException) {
-      throw new ExtractionError('unsupported', 'The PDF is password-protected');
+    let pageTexts: string[];
+    try {
+      pageTexts = (await parser.getText()).pages.map((page) => page.text);
+    } catch (error) {
+      if (error instanceof PasswordException) {
+        throw new ExtractionError('unsupported', 'The PDF is password-protected');
+      }
+      throw new ExtractionError('malformed', `The file is not a readable PDF (${messageOf(error)})`);
     }
-    throw new ExtractionError('malformed', `The file is not a readable PDF (${messageOf(error)})`);
+    return await use({
+      pageTexts,
+      async render(page, dpi, maxPixels) {
+        const [size] = (await parser.getInfo({ parsePageInfo: true, partial: [page] })).pages;
+        const area = Math.max(1, (size?.width ?? 612) * (size?.height ?? 792));
+        const scale = Math.min(dpi / 72, Math.sqrt(maxPixels / area));
+        const shot = await parser.getScreenshot({ partial: [page], scale, imageDataUrl: false });
+        return shot.pages[0]!.data;
+      },
+    });
   } finally {
     await parser.destroy();
   }
@@ -46,11 +79,19 @@ export async function extractDocx(bytes: Uint8Array): Promise<ExtractedText> {
   }
 }
 
+/** An image has no text layer: its one page waits for OCR. */
+export async function extractImage(): Promise<ExtractedText> {
+  return { text: '', pageCount: 1, scannedPages: [1] };
+}
+
 const extractors: Record<ExtractableType, Extractor> = {
   'application/pdf': extractPdf,
   'text/plain': extractPlainText,
   'text/markdown': extractMarkdown,
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': extractDocx,
+  'image/png': extractImage,
+  'image/jpeg': extractImage,
+  'image/tiff': extractImage,
 };
 
 export interface ExtractLimits {

@@ -29,8 +29,15 @@ const ENGLISH_STOPWORDS = new Set(stopwords.eng);
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
 
-/** Word count, language, keywords and the OCR hint for an extracted text. Pure and deterministic. */
-export function computeInsights(text: string, pageCount: number | null): Insights {
+/**
+ * Word count, language, keywords and the OCR hint for an extracted text. Pure and deterministic.
+ * `scannedPages`: pages known to lack a text layer; `ocr`: the text already holds their recognised text.
+ */
+export function computeInsights(
+  text: string,
+  pageCount: number | null,
+  { scannedPages = 0, ocr = false }: { scannedPages?: number; ocr?: boolean } = {},
+): Insights {
   // One pass, counting as it goes: no array of every word, so memory follows the vocabulary, not the length.
   let wordCount = 0;
   const counts = new Map<string, number>();
@@ -49,7 +56,9 @@ export function computeInsights(text: string, pageCount: number | null): Insight
     pageCount,
     language,
     keywords: topKeywords(counts, (language && STOPWORDS_BY_ISO2.get(language)) || ENGLISH_STOPWORDS),
-    needsOcr: pageCount !== null && pageCount > 0 && lacksTextLayer(text, pageCount),
+    needsOcr:
+      !ocr && (scannedPages > 0 || (pageCount !== null && pageCount > 0 && lacksTextLayer(text, pageCount))),
+    ocr,
   };
 }
 
@@ -75,6 +84,9 @@ function topKeywords(counts: Map<string, number>, stop: Set<string>): string[] {
   }
   return top.map(([word]) => word);
 }
+
+/** One page's text is too thin to be a text layer: it needs OCR. */
+export const pageLacksText = (pageText: string) => lacksTextLayer(pageText, 1);
 
 /** True when the text averages fewer than MIN_CHARS_PER_PAGE non-blank characters per page. */
 function lacksTextLayer(text: string, pageCount: number): boolean {

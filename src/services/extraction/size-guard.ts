@@ -1,4 +1,4 @@
-import type { ExtractableType } from './extraction.ts';
+import { type ExtractableType, isImageType } from './extraction.ts';
 
 const EOCD = 0x06054b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -11,7 +11,7 @@ const CENTRAL_HEADER = 0x02014b50;
  */
 export function decodedSizeEstimate(bytes: Uint8Array, type: ExtractableType): number {
   if (type === 'text/plain' || type === 'text/markdown') return bytes.byteLength * 2;
-  if (type === 'application/pdf') return 0;
+  if (type === 'application/pdf' || isImageType(type)) return 0; // images: OCR bounds their pixels
   return (declaredUnzippedBytes(bytes) ?? 0) * 2;
 }
 

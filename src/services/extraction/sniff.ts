@@ -1,5 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
-import type { ExtractableType } from './extraction.ts';
+import { type ExtractableType, isImageType } from './extraction.ts';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -9,6 +9,9 @@ export const EXTRACTABLE_TYPES: readonly ExtractableType[] = [
   DOCX,
   'text/plain',
   'text/markdown',
+  'image/png',
+  'image/jpeg',
+  'image/tiff',
 ];
 
 /** How many leading bytes `sniffType` needs to decide. */
@@ -26,7 +29,7 @@ export async function sniffType(head: Uint8Array, filename: string): Promise<Ext
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (detected.mime === 'application/pdf') return 'application/pdf';
-    if (detected.mime === DOCX) return DOCX;
+    if (detected.mime === DOCX || isImageType(detected.mime)) return detected.mime;
     return null;
   }
   if (!looksLikeText(head)) return null;

@@ -1,8 +1,10 @@
+import { type OcrSettings, ocrTaskTimeoutMs } from '../extraction/ocr/ocr.ts';
 import type { QueueSpec } from './job-queue.ts';
 
 export const QUEUES = {
   extract: 'document-extract',
   extractFailed: 'document-extract-failed',
+  ocr: 'document-ocr',
   index: 'document-index',
   notify: 'contact-notify',
   notifyFailed: 'contact-notify-failed',
@@ -18,6 +20,7 @@ export interface QueueSettings {
   workers: number;
   extraction: { threads: number; timeoutMs: number; retries: number; retryDelaySeconds: number };
   mail: { retryDelaySeconds: number };
+  ocr: (Pick<OcrSettings, 'maxPages' | 'pageTimeoutMs'> & { concurrency: number }) | null;
 }
 
 /** Time beyond the extraction limit itself for reading the object, starting a worker and saving the result. */
@@ -43,6 +46,17 @@ export function queueSpecs(s: QueueSettings): QueueSpec[] {
       retryLimit: s.extraction.retries,
       retryDelaySeconds: s.extraction.retryDelaySeconds,
       expireInSeconds: extractionExpirySeconds(s),
+      deadLetter: QUEUES.extractFailed,
+    },
+    // OCR has its own queue and threads, so scans never hold up the text documents behind them.
+    {
+      name: QUEUES.ocr,
+      retryLimit: s.extraction.retries,
+      retryDelaySeconds: s.extraction.retryDelaySeconds,
+      // One OCR thread per OCR job of a process: no task waits for a thread.
+      expireInSeconds:
+        Math.ceil(ocrTaskTimeoutMs(s.ocr ?? { maxPages: 1, pageTimeoutMs: 1 }) / 1000) +
+        EXTRACTION_MARGIN_SECONDS,
       deadLetter: QUEUES.extractFailed,
     },
     // Indexing waits out an engine outage: many tries, backing off.

@@ -46,6 +46,13 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    ocrDuration: new Histogram({
+      name: 'dossier_ocr_duration_seconds',
+      help: 'OCR time per document (rendering and recognising its pages without a text layer)',
+      buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    ocrPages: new Counter({ name: 'dossier_ocr_pages_total', help: 'Pages recognised by OCR', registers }),
     extractionFailures: new Counter({
       name: 'dossier_extraction_failures_total',
       help: 'Extraction failures',
@@ -133,7 +140,7 @@ function startAtZero(m: Metrics) {
   for (const scope of ['client', 'global']) m.rateLimited.inc({ scope }, 0);
   for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'error'])
     m.uploadsRefused.inc({ reason }, 0);
-  for (const reason of ['malformed', 'timeout', 'memory', 'unsupported', 'retries_exhausted'])
+  for (const reason of ['malformed', 'timeout', 'memory', 'unsupported', 'page_limit', 'retries_exhausted'])
     m.extractionFailures.inc({ reason }, 0);
   for (const status of ['COMPLETED', 'FAILED']) m.documentsProcessed.inc({ status }, 0);
   for (const kind of ['notification', 'acknowledgement']) {

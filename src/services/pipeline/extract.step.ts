@@ -3,8 +3,9 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { Events } from '../events/events.ts';
-import { type ExtractableType, ExtractionError } from '../extraction/extraction.ts';
+import { type ExtractableType, type ExtractedText, ExtractionError } from '../extraction/extraction.ts';
 import type { ExtractionPool } from '../extraction/extraction-pool.ts';
+import { checkPageLimit } from '../extraction/ocr/ocr.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -14,6 +15,8 @@ export interface StepDeps {
   orm: MikroORM;
   store: ObjectStore;
   pool: ExtractionPool;
+  /** OCR's own pool and workers (null: OCR off; scanned pages stay unread and `needsOcr` says so). */
+  ocr: { pool: ExtractionPool; maxPages: number; concurrency: number } | null;
   events: Events;
   metrics: Metrics;
   jobs: JobQueue;
@@ -52,10 +55,31 @@ async function finish(
 
 /**
  * Extraction step: reload by id, skip when already final, extract in the pool, store text and insights.
+ * A document with pages to recognise is handed to the OCR queue instead (it stays PROCESSING).
  * A file's own fault (malformed, timeout, memory) fails the document at once; anything else throws
  * so the queue retries, and the dead-letter step records the last reason.
  */
-export async function extractStep(deps: StepDeps, documentId: string): Promise<StepOutcome> {
+export function extractStep(deps: StepDeps, documentId: string): Promise<StepOutcome> {
+  return processDocument(deps, documentId, deps.pool, async ({ scannedPages = [] }) => {
+    if (!deps.ocr || scannedPages.length === 0) return false;
+    checkPageLimit(scannedPages.length, deps.ocr.maxPages);
+    // Outside a transaction: a crash before the enqueue leaves the extraction job to run again.
+    await deps.jobs.enqueue(null, QUEUES.ocr, { documentId }, { singletonKey: documentId });
+    deps.jobs.wake(QUEUES.ocr);
+    return true;
+  });
+}
+
+/**
+ * Runs `pool` on the document and records the result. `handOver` may pass the document on to a
+ * later step instead (true), leaving it PROCESSING.
+ */
+export async function processDocument(
+  deps: StepDeps,
+  documentId: string,
+  pool: ExtractionPool,
+  handOver: (extracted: ExtractedText) => Promise<boolean> = async () => false,
+): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
   const doc = await em.findOne(DocumentEntity, { id: documentId });
   if (!doc || doc.status === 'COMPLETED' || doc.status === 'FAILED') return 'skipped';
@@ -65,11 +89,16 @@ export async function extractStep(deps: StepDeps, documentId: string): Promise<S
   const started = performance.now();
   const bytes = await buffer(await deps.store.get(doc.storageKey));
   try {
-    const { extracted, insights } = await deps.pool.extract(
+    const { extracted, insights } = await pool.extract(
       new Uint8Array(bytes),
       doc.contentType as ExtractableType,
     );
-    deps.metrics.extractionDuration.observe({ type: doc.contentType }, (performance.now() - started) / 1000);
+    if (await handOver(extracted)) return 'done';
+    const seconds = (performance.now() - started) / 1000;
+    if (insights.ocr) {
+      deps.metrics.ocrDuration.observe(seconds);
+      deps.metrics.ocrPages.inc(extracted.scannedPages?.length ?? 0);
+    } else deps.metrics.extractionDuration.observe({ type: doc.contentType }, seconds);
     await finish(deps, documentId, { status: 'COMPLETED', error: null, text: extracted.text, insights });
     return 'done';
   } catch (err) {

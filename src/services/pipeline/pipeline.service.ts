@@ -3,42 +3,48 @@ import type { JobInfo, JobQueue } from '../jobs/job-queue.ts';
 import { type NotifyJob, QUEUES } from '../jobs/queues.ts';
 import type { IndexRepair } from '../search/index-repair.ts';
 import type { SearchService } from '../search/search.service.ts';
-import { extractGaveUpStep, extractStep, type StepDeps } from './extract.step.ts';
+import { extractGaveUpStep, extractStep, type StepDeps, type StepOutcome } from './extract.step.ts';
 import { type NotifyDeps, notifyGaveUpStep, notifyStep } from './notify.step.ts';
+import { ocrStep } from './ocr.step.ts';
 
 type Deps = StepDeps & NotifyDeps & { search: SearchService; jobs: JobQueue; repair: IndexRepair };
 
 const isLastTry = (job: JobInfo<unknown>) => job.retryCount >= job.retryLimit;
 
 /**
- * The document pipeline as queue handlers: extract → index (→ publish inside extract), plus the
+ * The document pipeline as queue handlers: extract (→ ocr) → index (→ publish when final), plus the
  * contact notification. Each step reloads by id and is safe to run twice.
  */
 export function createPipeline(deps: Deps) {
   return {
     async register(concurrency: number) {
       const { jobs, log } = deps;
-      await jobs.work<{ documentId: string }>(QUEUES.extract, concurrency, async (job) => {
-        try {
-          return await extractStep(deps, job.data.documentId);
-        } catch (err) {
-          log.warn(
-            { err, documentId: job.data.documentId, retry: job.retryCount },
-            'extraction attempt failed',
-          );
-          if (isLastTry(job)) {
-            // Keep the last reason for the dead-letter step to report.
-            await deps.orm.em
-              .fork()
-              .nativeUpdate(
-                DocumentEntity,
-                { id: job.data.documentId },
-                { error: String((err as Error).message ?? err) },
-              );
+      const documentStep =
+        (step: typeof extractStep) =>
+        async (job: JobInfo<{ documentId: string }>): Promise<StepOutcome> => {
+          try {
+            return await step(deps, job.data.documentId);
+          } catch (err) {
+            log.warn(
+              { err, documentId: job.data.documentId, retry: job.retryCount },
+              'extraction attempt failed',
+            );
+            if (isLastTry(job)) {
+              // Keep the last reason for the dead-letter step to report.
+              await deps.orm.em
+                .fork()
+                .nativeUpdate(
+                  DocumentEntity,
+                  { id: job.data.documentId },
+                  { error: String((err as Error).message ?? err) },
+                );
+            }
+            throw err;
           }
-          throw err;
-        }
-      });
+        };
+      await jobs.work(QUEUES.extract, concurrency, documentStep(extractStep));
+      // Its own workers: a long scan never holds up the text documents queued for extraction.
+      if (deps.ocr) await jobs.work(QUEUES.ocr, deps.ocr.concurrency, documentStep(ocrStep));
       await jobs.work<{ documentId: string }>(QUEUES.extractFailed, 1, async (job) => {
         const doc = await deps.orm.em.fork().findOne(DocumentEntity, { id: job.data.documentId });
         return extractGaveUpStep(deps, job.data.documentId, doc?.error ?? 'unknown error');
