@@ -116,6 +116,18 @@ describe('OCR limits and switches', { timeout: 60_000 }, () => {
     }
   });
 
+  it('with OCR_ENGINE=tesseract, reads a TIFF through the Debian tesseract command', async () => {
+    const t = await startTestApp({ OCR_ENGINE: 'tesseract' });
+    try {
+      const doc = await finished(t, await upload(t, 'fax.tif', await makeTextImage(LEDGER, 'tiff')));
+      expect(doc).toMatchObject({ status: 'COMPLETED', contentType: 'image/tiff' });
+      expect(doc.insights).toMatchObject({ pageCount: 1, needsOcr: false, ocr: true });
+      expect(doc.text).toMatch(/Kilimanjaro\s+coffee cooperative shows a surplus/);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('with OCR_ENGINE=off, accepts scans and leaves them flagged needsOcr', async () => {
     const t = await startTestApp({ OCR_ENGINE: 'off' });
     try {
