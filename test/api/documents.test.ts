@@ -165,14 +165,15 @@ describe('refusals leave nothing behind', () => {
     return r;
   };
 
-  it('refuses a spoofed type (PNG bytes named .pdf) with UNSUPPORTED_MEDIA_TYPE', async () => {
-    const png = Buffer.from(
-      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+  it('refuses a spoofed type (GIF bytes named .pdf) with UNSUPPORTED_MEDIA_TYPE', async () => {
+    // A 1x1 GIF: images other than PNG, JPEG and TIFF are not read by OCR.
+    const gif = Buffer.from(
+      '47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b',
       'hex',
     );
     const r = await refused([
       { name: 'ok.txt', content: 'fine text' },
-      { name: 'photo.pdf', content: png },
+      { name: 'photo.pdf', content: gif },
     ]);
     expect(r.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
