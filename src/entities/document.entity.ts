@@ -18,7 +18,7 @@ export const DocumentEntity = defineEntity({
     contentType: p.string().length(127),
     documentType: p.string().length(100).nullable(),
     size: p.bigint('number'),
-    sha256: p.string().length(64),
+    sha256: p.string().length(64).index(),
     storageKey: p.string().length(1024),
     status: p.enum(DOCUMENT_STATUSES).default('PENDING').index(),
     error: p.text().nullable(),

@@ -70,6 +70,20 @@ describe('renderContactNotification', () => {
     expect(mail.text).toContain('- report.pdf (application/pdf, 12 kB): 7 words\n');
   });
 
+  it('marks a duplicate attachment with the file it repeats, and text read by OCR', () => {
+    const scan = {
+      ...analysedPdf,
+      filename: 'cv-scan.pdf',
+      insights: { wordCount: 9, pageCount: 1, language: null, keywords: [], ocr: true },
+      duplicateOf: { filename: 'cv <old>.pdf', receivedAt: new Date('2024-12-31T23:00:00Z') },
+    };
+    const mail = renderContactNotification(notificationInput({}, [scan]));
+    const line =
+      'cv-scan.pdf (application/pdf, 12 kB) [duplicate of cv <old>.pdf, received 2024-12-31T23:00:00.000Z]: 9 words, 1 pages, text read by OCR';
+    expect(mail.text).toContain(`- ${line}\n`);
+    expect(mail.html).toContain(`<li>${line.replace('<old>', '&lt;old&gt;')}</li>`);
+  });
+
   it('escapes every user value in the html part', () => {
     const mail = renderContactNotification(
       notificationInput(

@@ -10,7 +10,10 @@ export interface NotificationDocument {
     pageCount: number | null;
     language: string | null;
     keywords: string[];
+    ocr?: boolean;
   } | null;
+  /** The first earlier document with the same bytes (sent before, by anyone), when there is one. */
+  duplicateOf?: { filename: string; receivedAt: Date } | null;
 }
 
 export interface NotificationContact {
@@ -75,7 +78,12 @@ export function formatBytes(size: number): string {
 }
 
 function documentLine(doc: NotificationDocument): string {
-  const head = `${oneLine(doc.filename, 200)} (${oneLine(doc.contentType, 100)}, ${formatBytes(doc.size)})`;
+  const original = doc.duplicateOf;
+  const head =
+    `${oneLine(doc.filename, 200)} (${oneLine(doc.contentType, 100)}, ${formatBytes(doc.size)})` +
+    (original
+      ? ` [duplicate of ${oneLine(original.filename, 200)}, received ${original.receivedAt.toISOString()}]`
+      : '');
   const i = doc.insights;
   if (!i) return `${head}: status ${oneLine(doc.status, 40)}`;
   const parts = [`${i.wordCount.toLocaleString('en')} words`];
@@ -83,6 +91,7 @@ function documentLine(doc: NotificationDocument): string {
   if (i.language) parts.push(`language ${oneLine(i.language, 20)}`);
   const keywords = i.keywords.slice(0, 10).map((k) => oneLine(k, 40));
   if (keywords.length > 0) parts.push(`keywords: ${keywords.join(', ')}`);
+  if (i.ocr) parts.push('text read by OCR');
   return `${head}: ${parts.join(', ')}`;
 }
 

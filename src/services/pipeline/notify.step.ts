@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
+import { earlierDuplicates } from '../documents/duplicates.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { type NotifyJob, QUEUES } from '../jobs/queues.ts';
 import { renderContactAcknowledgement, renderContactNotification } from '../mail/contact-notification.ts';
@@ -75,6 +76,8 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
     { orderBy: { createdAt: 'asc', id: 'asc' } },
   );
   const documentsOf = Map.groupBy(documents, (d) => d.contact!.id);
+  const originals = await earlierDuplicates(em, documents);
+  const duplicateOf = new Map(documents.map((d, i) => [d.id, originals[i]![0] ?? null]));
   const retryLater: string[] = [];
   const waiting: { id: string; secondsLeft: number }[] = [];
   const ready: Contact[] = [];
@@ -97,7 +100,9 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
     const round = ready.slice(i, i + deps.mail.concurrency);
     // Rendered before the claim: a message that cannot be built must not leave a claim behind.
     const mails = new Map(
-      round.map((c) => [c.id, renderNotification(deps, c, documentsOf.get(c.id) ?? [])] as const),
+      round.map(
+        (c) => [c.id, renderNotification(deps, c, documentsOf.get(c.id) ?? [], duplicateOf)] as const,
+      ),
     );
     const claimed = await claim(em, [...mails.keys()]);
     await Promise.all(
@@ -147,7 +152,12 @@ async function claim(em: EntityManager, ids: string[]): Promise<Map<string, numb
   return new Map(rows.map((r) => [r.id, r.attempts]));
 }
 
-function renderNotification(deps: NotifyDeps, contact: Contact, documents: Document[]): OutgoingMail {
+function renderNotification(
+  deps: NotifyDeps,
+  contact: Contact,
+  documents: Document[],
+  duplicateOf: Map<string, Document | null>,
+): OutgoingMail {
   return renderContactNotification({
     from: deps.mail.from,
     to: deps.mail.to,
@@ -161,13 +171,17 @@ function renderNotification(deps: NotifyDeps, contact: Contact, documents: Docum
       source: contact.source,
       createdAt: contact.createdAt,
     },
-    documents: documents.map((d) => ({
-      filename: d.filename,
-      contentType: d.contentType,
-      size: d.size,
-      status: d.status,
-      insights: d.status === 'COMPLETED' ? (d.insights ?? null) : null,
-    })),
+    documents: documents.map((d) => {
+      const original = duplicateOf.get(d.id);
+      return {
+        filename: d.filename,
+        contentType: d.contentType,
+        size: d.size,
+        status: d.status,
+        insights: d.status === 'COMPLETED' ? (d.insights ?? null) : null,
+        duplicateOf: original ? { filename: original.filename, receivedAt: original.createdAt } : null,
+      };
+    }),
   });
 }
 
