@@ -1,4 +1,5 @@
 import { actorOf, type Context } from '../context.ts';
+import type { Document } from '../entities/index.ts';
 import type { DocumentFilter } from '../services/documents/document-inbox.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
 import type { DocumentProcessedEvent } from '../services/events/events.ts';
@@ -9,6 +10,9 @@ type DocumentFilterArg = Omit<DocumentFilter, 'contactId'> & { contactId?: strin
 
 export const documentById = (_root: unknown, args: { id: string | number }, ctx: Context) =>
   ctx.services.documents.byId(ctx.em, String(args.id));
+
+export const duplicatesOfDocuments = (docs: readonly Document[], ctx: Context) =>
+  ctx.services.documents.duplicates(ctx.em, docs);
 
 export const uploadDocument = (
   _root: unknown,

@@ -3,6 +3,7 @@ import {
   contactsOfDocuments,
   documentById,
   documentFromEvent,
+  duplicatesOfDocuments,
   subscribeDocumentProcessed,
   uploadDocument,
 } from '../resolvers/document.ts';
@@ -51,6 +52,14 @@ DocumentRef.implement({
     insights: t.expose('insights', { type: DocumentInsights, nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     processedAt: t.expose('processedAt', { type: 'DateTime', nullable: true }),
+    duplicates: t.loadableList({
+      type: DocumentRef,
+      description: 'Earlier documents with the same bytes (sha256), from any contact, oldest first',
+      authScopes: { read: true },
+      load: duplicatesOfDocuments,
+      resolve: (doc) => doc,
+      loaderOptions: { cacheKeyFn: (doc: Document) => doc.id },
+    }),
   }),
 });
 

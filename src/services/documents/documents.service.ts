@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import { isUuid } from '../shared/uuid.ts';
+import { earlierDuplicates } from './duplicates.ts';
 import type { IncomingFile, UploadService } from './uploads.service.ts';
 
 export const documentTypeSchema = z
@@ -64,6 +65,8 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
         { contact: { $in: [...contactIds] } },
         { orderBy: { createdAt: 'asc', id: 'asc' } },
       ),
+    /** For each document, the earlier ones with the same bytes, oldest first. */
+    duplicates: earlierDuplicates,
   };
 }
 
