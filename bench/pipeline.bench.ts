@@ -3,6 +3,7 @@
 // Run: npm run bench:pipeline   (BENCH_SAMPLES=40, BENCH_OCR_SAMPLES=10; BENCH_EXTRACTION_RUNS=15 and
 // BENCH_OCR_RUNS=3 for bench/extraction.bench.ts and bench/ocr.bench.ts)
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -128,10 +129,36 @@ async function timeToProcessed(
   return { total, ack, ids };
 }
 
-/** The server's resident set, sampled every 100 ms for `ms`: the median, in MB. */
-async function idleRss(server: BenchServer, ms: number): Promise<number> {
+/** Resident set of a process and all its descendants (the extraction and OCR processes), in KiB. */
+function treeRssKb(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let total = 0;
+  for (const stack = [pid]; stack.length > 0; ) {
+    const p = stack.pop()!;
+    try {
+      total += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+/** The server's resident set (with its child processes when `tree`), sampled every 100 ms for `ms`: the median, in MB. */
+async function idleRss(server: BenchServer, ms: number, tree = false): Promise<number> {
   const samples: number[] = [];
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) samples.push(server.memory().rssKb);
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100))
+    samples.push(tree ? treeRssKb(server.pid) : server.memory().rssKb);
   return median(samples) / 1024;
 }
 
@@ -220,15 +247,17 @@ await bench(async () => {
   try {
     await sleep(SETTLE_MS);
     const rssOn = await idleRss(on, IDLE_MS);
+    const treeBefore = await idleRss(on, 1000, true);
     const { total } = await timeToProcessed(on, scan, {
       samples: OCR_SAMPLES,
       warmup: 1,
       pages: 1,
       ocr: true,
     });
-    const rssBusy = await idleRss(on, 1000);
+    const treeBusy = await idleRss(on, 1000, true);
     await sleep(OCR_IDLE_SECONDS * 1000 + SETTLE_MS);
     const rssAfter = await idleRss(on, IDLE_MS);
+    const treeAfter = await idleRss(on, 1000, true);
     const t = summarize(total);
     printTable(
       ['measure', 'value'],
@@ -237,8 +266,13 @@ await bench(async () => {
         ['upload -> documentProcessed, 1-page scan, p95 ms', fixed(t.p95)],
         ['idle RSS, OCR off, MB', fixed(rssOff)],
         ['idle RSS, OCR on and unused, MB', fixed(rssOn)],
-        ['RSS right after the scans (engine loaded), MB', fixed(rssBusy)],
-        [`RSS ${OCR_IDLE_SECONDS} s after the last scan (engine released), MB`, fixed(rssAfter)],
+        [`idle RSS ${OCR_IDLE_SECONDS} s after the last scan, MB`, fixed(rssAfter)],
+        ['server + child processes before the first scan, MB', fixed(treeBefore)],
+        ['server + child processes right after the scans (OCR engine loaded), MB', fixed(treeBusy)],
+        [
+          `server + child processes ${OCR_IDLE_SECONDS} s after the last scan (engine released), MB`,
+          fixed(treeAfter),
+        ],
       ],
     );
     const growth = rssOn - rssOff;
