@@ -40,7 +40,8 @@ const DocumentFilter = builder.inputType('DocumentFilter', {
     contactId: t.id(),
     createdAfter: t.field({ type: 'DateTime', description: 'Inclusive' }),
     createdBefore: t.field({ type: 'DateTime', description: 'Exclusive' }),
-    needsOcr: t.boolean({ description: 'A PDF with pages but no text layer' }),
+    needsOcr: t.boolean({ description: 'Pages without a text layer left unread (OCR off)' }),
+    duplicate: t.boolean({ description: 'An earlier document has the same bytes (see Document.duplicates)' }),
   }),
 });
 

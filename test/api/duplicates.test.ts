@@ -73,6 +73,16 @@ describe('duplicates', () => {
     expect(await duplicatesOf(second.ids[1]!)).toEqual([]);
     expect((await duplicatesOf(third.ids[0]!)).map((d) => d.id)).toEqual([first.ids[0], second.ids[0]]);
 
+    const FILTERED = `query($duplicate: Boolean!) {
+      documents(filter: { duplicate: $duplicate }, orderBy: CREATED_AT_ASC) { totalCount edges { node { id } } }
+    }`;
+    const filtered = async (duplicate: boolean) =>
+      (
+        await t.staff<{ documents: { edges: { node: { id: string } }[] } }>(FILTERED, { duplicate })
+      ).data!.documents.edges.map((e) => e.node.id);
+    expect(await filtered(true)).toEqual([second.ids[0], third.ids[0]]);
+    expect(await filtered(false)).toEqual([first.ids[0], second.ids[1]]);
+
     const mail = await ownerMail(second.contactId);
     expect(mail).toMatch(/resume-copy\.txt \(text\/plain, \d+ B\) \[duplicate of cv\.txt, received \d{4}-/);
     expect(mail).not.toMatch(/letter\.txt[^\n]*duplicate/);

@@ -13,7 +13,13 @@ export interface DocumentFilter {
   createdAfter?: Date | null;
   createdBefore?: Date | null;
   needsOcr?: boolean | null;
+  /** An earlier document has the same bytes. */
+  duplicate?: boolean | null;
 }
+
+// The same order as Document.duplicates: created earlier, or at the same instant with a smaller id.
+const HAS_EARLIER_COPY = `exists (select 1 from "documents" e where e."sha256" = d."sha256"
+  and (e."created_at", e."id") < (d."created_at", d."id"))`;
 
 function filtered(em: EntityManager, f: DocumentFilter): QueryBuilder<Document, 'd'> {
   const qb = em.createQueryBuilder(DocumentEntity, 'd');
@@ -31,6 +37,7 @@ function filtered(em: EntityManager, f: DocumentFilter): QueryBuilder<Document, 
   if (f.needsOcr != null) {
     qb.andWhere(`coalesce((d.insights->>'needsOcr')::boolean, false) = ?`, [f.needsOcr]);
   }
+  if (f.duplicate != null) qb.andWhere(f.duplicate ? HAS_EARLIER_COPY : `not ${HAS_EARLIER_COPY}`);
   return qb;
 }
 
