@@ -242,7 +242,6 @@ await bench(async () => {
   // A generous page limit: on a loaded machine a page can take far longer than its usual second or two.
   const on = await startServer(await db.create('ocr_on'), {
     OCR_IDLE_SECONDS: String(OCR_IDLE_SECONDS),
-    EXTRACTION_IDLE_SECONDS: String(OCR_IDLE_SECONDS),
     OCR_PAGE_TIMEOUT_MS: '120000',
   });
   try {
