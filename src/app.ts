@@ -137,6 +137,10 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
         'request',
       ),
     );
+    if (path === '/health') {
+      const health = services.health();
+      return sendJson(res, health.ok ? 200 : 503, health);
+    }
     if (path === '/ready') {
       const state = await services.readiness();
       return sendJson(res, state.ready ? 200 : 503, state);

@@ -42,3 +42,17 @@ export class UnavailableError extends AppError {
     if (cause !== undefined) this.cause = cause;
   }
 }
+
+/** The server cannot start for a reason one line explains (with the fix); entry points print it, no stack. */
+export class StartupError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}
+
+/** For entry points: a StartupError printed as its one line, exit 1; anything else rethrown. */
+export function exitOnStartupError(error: unknown): never {
+  if (!(error instanceof StartupError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}

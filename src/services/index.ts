@@ -64,7 +64,13 @@ export async function createServices(config: Config, log: Logger) {
   if (config.ocr) await checkOcrInstalled(config.ocr);
   const embedded = config.database
     ? null
-    : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log);
+    : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgres.port, log, {
+        // Past its restart window a supervisor (Docker, systemd) does better: start afresh.
+        onGiveUp: (err) => {
+          log.fatal({ err }, 'the embedded PostgreSQL is gone; exiting');
+          process.exit(1);
+        },
+      });
   const databaseUrl = config.database?.url ?? embedded!.url;
   const orm = await initORM(databaseUrl);
   const metrics = createMetrics();
@@ -180,9 +186,16 @@ export async function createServices(config: Config, log: Logger) {
     };
   }
 
+  /** Liveness: false only while the embedded PostgreSQL (part of this process) is down. */
+  function health() {
+    const up = embedded?.up ?? true;
+    return { ok: up, embeddedDatabase: embedded ? (up ? 'up' : 'restarting') : null };
+  }
+
   return {
     config,
     log,
+    health,
     orm,
     metrics,
     auth,

@@ -17,7 +17,7 @@ export default async function setup(project: TestProject) {
   await chmod(dir, 0o755); // PostgreSQL runs as its own user when we are root
   // pg_stat_statements: tests count the statements a request costs.
   const db = await startEmbeddedPostgres(dir, null, createLogger('warn'), {
-    shared_preload_libraries: 'pg_stat_statements',
+    settings: { shared_preload_libraries: 'pg_stat_statements' },
   });
   project.provide('pgAdminUrl', db.url);
   return async () => {

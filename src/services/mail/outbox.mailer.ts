@@ -22,8 +22,9 @@ export function createOutboxMailer(dir: string): Mailer {
       const target = join(dir, `${stamp(date)}-${id}.eml`);
       const temp = join(dir, `.${id}.${randomUUID()}.tmp`);
       try {
-        await mkdir(dir, { recursive: true });
-        const file = await open(temp, 'wx');
+        // Mail holds personal data: only the server's user reads it.
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const file = await open(temp, 'wx', 0o600);
         try {
           await file.writeFile(raw);
           await file.sync();

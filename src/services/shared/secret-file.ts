@@ -13,7 +13,7 @@ export async function readOrCreateSecret(
 ): Promise<{ secret: string; generated: boolean }> {
   if (existsSync(file)) return { secret: (await readFile(file, 'utf8')).trim(), generated: false };
   const secret = generate();
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   // wx: two processes starting together must not each write their own.
   try {
     await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });

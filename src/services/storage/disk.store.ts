@@ -10,6 +10,9 @@ const TMP = '.tmp';
 // A temp file this old belongs to a process that died mid-put, never to one still writing.
 const STALE_TMP_MS = 60 * 60 * 1000;
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+// Uploads are personal data: only the server's user reads them.
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
 const unavailable = (err: unknown) => new UnavailableError('object storage', err);
@@ -45,7 +48,7 @@ export function createDiskStore(dir: string): ObjectStore {
 
     async init() {
       try {
-        await mkdir(tmpDir, { recursive: true });
+        await mkdir(tmpDir, { recursive: true, mode: PRIVATE_DIR });
         const now = Date.now();
         for (const name of await readdir(tmpDir)) {
           const path = join(tmpDir, name);
@@ -69,8 +72,8 @@ export function createDiskStore(dir: string): ObjectStore {
       let renamed = false;
       try {
         target = pathOf(key);
-        await mkdir(dirname(target), { recursive: true });
-        handle = await open(tmp, 'wx');
+        await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR });
+        handle = await open(tmp, 'wx', PRIVATE_FILE);
         await handle.writeFile(body);
         await handle.sync();
         await handle.close();
