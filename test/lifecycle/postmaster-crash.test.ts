@@ -1,6 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { startEmbeddedPostgres } from '../../src/services/db/embedded-postgres.ts';
 import { postGraphQL, STAFF_TOKEN } from '../support/app.ts';
 import { contactInput, SUBMIT } from '../support/factories.ts';
 import { type ServerProcess, startServerProcess, stopProcess, tempDir } from '../support/processes.ts';
@@ -62,4 +64,25 @@ describe('an embedded PostgreSQL killed with SIGKILL', () => {
     expect(again.errors).toBeUndefined();
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   }, 60_000);
+
+  it('is reported down meanwhile, and given up on when it cannot come back within its window', async () => {
+    const dir = await tempDir('dossier-giveup-');
+    let gaveUp: Error | null = null;
+    const db = await startEmbeddedPostgres(dir, null, createLogger('silent'), {
+      restartWindowMs: 2000,
+      onGiveUp: (error) => {
+        gaveUp = error;
+      },
+    });
+    expect(db.up).toBe(true);
+    const pid = await postmasterPid(dir);
+    await rename(join(dir, 'postgres'), join(dir, 'moved')); // nothing left to restart
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => !db.up, 5000, 'the database to be reported down');
+    const error = await waitFor(async () => gaveUp, 10_000, 'the supervisor to give up');
+    expect(error.message).toMatch(/did not come back within 2 s/);
+    expect(db.up).toBe(false);
+    await db.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
 });

