@@ -45,6 +45,7 @@ describe.skipIf(process.getuid?.() !== 0)('as root, with a DATA_DIR the postgres
       NOTIFY_WAIT_SECONDS: '0',
     };
     const first = await startServerProcess(env);
+    await waitFor(async () => first.output().includes('Staff token:'), 5000, 'the token line');
     aside = /"postgresDir":"([^"]+)\/postgres"/.exec(first.output())?.[1];
     const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     expect(first.output()).toContain(`Staff token: ${token}`);
@@ -72,6 +73,8 @@ describe.skipIf(process.getuid?.() !== 0)('as root, with a DATA_DIR the postgres
       expect({ path: e.path, mode: e.mode }).toEqual({ path: e.path, mode: e.dir ? 0o700 : 0o600 });
 
     const second = await startServerProcess(env);
+    // Printed just after the listening line that startServerProcess waits for.
+    await waitFor(async () => second.output().includes('Staff token:'), 5000, 'the token line');
     expect(second.output()).not.toContain(token);
     expect(second.output()).toContain(`Staff token: in ${dataDir}/admin-token`);
     await stopProcess(second);
