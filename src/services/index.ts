@@ -105,7 +105,7 @@ export async function createServices(config: Config, log: Logger) {
   await search.engine
     .ensureSettings()
     .catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
-  const searchService = createSearchService({ engine: search.engine, orm, metrics });
+  const searchService = createSearchService({ engine: search.engine, metrics });
   const repair = createIndexRepair({ orm, engine: search.engine, metrics, log });
   const pool = createExtractionPool({
     ...config.extraction,

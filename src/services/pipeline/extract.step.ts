@@ -2,7 +2,6 @@ import { buffer } from 'node:stream/consumers';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
-import type { Events } from '../events/events.ts';
 import { type ExtractableType, type ExtractedText, ExtractionError } from '../extraction/extraction.ts';
 import type { ExtractionPool } from '../extraction/extraction-pool.ts';
 import { checkPageLimit } from '../extraction/ocr/ocr.ts';
@@ -17,7 +16,6 @@ export interface StepDeps {
   pool: ExtractionPool;
   /** OCR's own pool and workers (null: OCR off; scanned pages stay unread and `needsOcr` says so). */
   ocr: { pool: ExtractionPool; maxPages: number; concurrency: number } | null;
-  events: Events;
   metrics: Metrics;
   jobs: JobQueue;
   log: Logger;
@@ -25,7 +23,7 @@ export interface StepDeps {
 
 export type StepOutcome = 'done' | 'skipped' | 'failed';
 
-/** Marks the document final, queues its indexing in the same transaction, then tells subscribers. */
+/** Marks the document final and queues its next steps (index, then publish) in the same transaction. */
 async function finish(
   deps: StepDeps,
   id: string,
@@ -41,16 +39,11 @@ async function finish(
     const d = await tx.findOneOrFail(DocumentEntity, { id });
     tx.assign(d, { ...patch, processedAt: new Date() } as never);
     await tx.flush();
-    if (patch.status === 'COMPLETED') await deps.jobs.enqueue(tx, QUEUES.index, { documentId: id });
+    await deps.jobs.enqueue(tx, QUEUES.index, { documentId: id });
     return d;
   });
   deps.metrics.documentsProcessed.inc({ status: doc.status });
-  if (patch.status === 'COMPLETED') deps.jobs.wake(QUEUES.index);
-  await deps.events.publishDocumentProcessed({
-    documentId: id,
-    contactId: doc.contact?.id ?? null,
-    status: doc.status as 'COMPLETED' | 'FAILED',
-  });
+  deps.jobs.wake(QUEUES.index);
 }
 
 /**

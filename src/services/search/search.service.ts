@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Document, DocumentEntity } from '../../entities/index.ts';
 import { badInput } from '../../errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -56,20 +56,10 @@ export async function loadSearchDocuments(em: EntityManager, ids: string[]): Pro
   }));
 }
 
-export function createSearchService(deps: { engine: SearchEngine; orm: MikroORM; metrics: Metrics }) {
-  const { engine, orm, metrics } = deps;
+export function createSearchService(deps: { engine: SearchEngine; metrics: Metrics }) {
+  const { engine, metrics } = deps;
   return {
     engine,
-    /** The pipeline's index step: safe to re-run; a document no longer complete is removed. */
-    async indexDocument(documentId: string): Promise<'done' | 'skipped'> {
-      const [doc] = await loadSearchDocuments(orm.em.fork(), [documentId]);
-      if (!doc) {
-        await engine.remove([documentId]);
-        return 'skipped';
-      }
-      await engine.index([doc]);
-      return 'done';
-    },
     async search(em: EntityManager, args: SearchArgs): Promise<DocumentSearchResult> {
       validate(args);
       const started = performance.now();

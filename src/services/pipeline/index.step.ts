@@ -1,0 +1,21 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { loadSearchDocuments } from '../search/search.service.ts';
+import type { SearchEngine } from '../search/search-engine.ts';
+import type { StepOutcome } from './extract.step.ts';
+
+/**
+ * Index step: reload by id; a completed document goes into the search engine, any other comes out
+ * (a failed one was never there; one no longer complete must not be found). Safe to re-run.
+ */
+export async function indexStep(
+  deps: { orm: MikroORM; search: { engine: SearchEngine } },
+  documentId: string,
+): Promise<StepOutcome> {
+  const [doc] = await loadSearchDocuments(deps.orm.em.fork(), [documentId]);
+  if (!doc) {
+    await deps.search.engine.remove([documentId]);
+    return 'skipped';
+  }
+  await deps.search.engine.index([doc]);
+  return 'done';
+}
