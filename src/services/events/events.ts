@@ -18,7 +18,6 @@ export function createEvents(redisUrl: string | null, metrics: Metrics) {
       : {},
   );
   return {
-    pubsub,
     publishDocumentProcessed: (e: DocumentProcessedEvent) => pubsub.publish('documentProcessed', e),
     /** Events matching the given ids (any when null), counted in the active-subscriptions gauge while open. */
     documentProcessed(match: { contactId: string | null; documentId: string | null }, transport: string) {
