@@ -117,6 +117,7 @@ const env = z.object({
   METRICS_OPERATION_CAP: positiveInt.default(30),
   METRICS_KNOWN_OPERATIONS: list.optional(),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  ERASURE_TIMEOUT_SECONDS: positiveInt.max(86_400).default(300),
 });
 
 export type Env = z.input<typeof env>;
@@ -206,6 +207,10 @@ function build(e: z.output<typeof env>) {
             maxMemoryMb: e.OCR_MAX_MEMORY_MB,
             idleSeconds: e.OCR_IDLE_SECONDS,
           },
+    privacy: {
+      // How long one erasure run may take before its process is presumed dead and the job runs again.
+      erasureTimeoutSeconds: e.ERASURE_TIMEOUT_SECONDS,
+    },
     // How often stalled jobs (their process died) are found and retried, among other queue upkeep.
     jobs: { maintenanceSeconds: e.JOB_MAINTENANCE_SECONDS },
     metrics: e.METRICS

@@ -7,6 +7,7 @@ import './search.ts';
 import './viewer.ts';
 import './api-token.ts';
 import './audit.ts';
+import './erasure.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -26,6 +26,7 @@ import type { Mailer } from './mail/mailer.ts';
 import { createOutboxMailer } from './mail/outbox.mailer.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { createPipeline } from './pipeline/pipeline.service.ts';
+import { createErasureService } from './privacy/erasure.service.ts';
 import { createIndexRepair } from './search/index-repair.ts';
 import { createSearchService } from './search/search.service.ts';
 import type { SearchEngine } from './search/search-engine.ts';
@@ -145,6 +146,16 @@ export async function createServices(config: Config, log: Logger) {
     repair,
   });
 
+  const erasure = createErasureService({
+    orm,
+    store,
+    engine: search.engine,
+    mailer,
+    jobs,
+    metrics,
+    log,
+  });
+
   async function refreshGauges() {
     const up = (p: Promise<unknown>) =>
       p.then(
@@ -213,6 +224,7 @@ export async function createServices(config: Config, log: Logger) {
     search: searchService,
     repair,
     pipeline,
+    erasure,
     readiness,
     refreshGauges,
     async close() {

@@ -222,6 +222,25 @@ describe('postgres engine specifics', () => {
     expect(await ids('xylophone')).toEqual([]);
   });
 
+  it('forgets the words only removed documents had, and keeps the words others still have', async () => {
+    const gone = makeSearchDocument({
+      filename: 'quokka.pdf',
+      text: 'Harbour quokkas',
+      contactName: 'Zebedee Farquharson',
+    });
+    const kept = makeSearchDocument({ text: 'Harbour cranes' });
+    await engine.index([gone, kept]);
+    await engine.remove([gone.id]);
+    const { rows } = await db.pool.query<{ word: string }>(
+      `select word from search_words where word in ('quokka', 'quokkas', 'zebedee', 'farquharson', 'harbour', 'cranes')`,
+    );
+    expect(rows.map((r) => r.word).sort()).toEqual(['cranes', 'harbour']);
+    expect(await ids('farquharsen')).toEqual([]);
+    // Indexed again, its words come back (this process's cache of known words forgot them too).
+    await engine.index([gone]);
+    expect(await ids('farquharsen')).toEqual([gone.id]);
+  });
+
   it('finds documents by contact name', async () => {
     const doc = makeSearchDocument({ contactName: 'Amina Mwangi', contactId: randomUUID() });
     await engine.index([doc, makeSearchDocument()]);

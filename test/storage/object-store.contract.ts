@@ -8,6 +8,11 @@ export interface StoreHarness {
   store: ObjectStore;
   /** What a put may leave behind while writing (temp files, incomplete multipart uploads). */
   leftovers(): Promise<string[]>;
+  /**
+   * Versioned buckets only: every version and delete marker under `prefix`. When set, the contract
+   * also checks that removePrefix leaves no version behind.
+   */
+  versions?(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -158,6 +163,32 @@ export function objectStoreContract(name: string, setup: () => Promise<StoreHarn
       await expect(store.get(k)).rejects.toBeInstanceOf(NotFoundObjectError);
       await expect(store.remove(k)).resolves.toBeUndefined();
       await expect(store.remove(key('never-written.bin'))).resolves.toBeUndefined();
+    });
+
+    it('removePrefix removes everything under a folder, nothing beside it, and may run again', async () => {
+      const folder = `documents/${randomUUID()}/`;
+      const inside = [`${folder}a/one.pdf`, `${folder}b/two words.txt`, `${folder}b/three.bin`];
+      const beside = `${folder.slice(0, -1)}-other/keep.bin`;
+      for (const k of [...inside, beside]) await store.put(k, streamOf(Buffer.from(k)), meta);
+      expect(await store.removePrefix(folder)).toBe(inside.length);
+      for (const k of inside) expect(await store.stat(k)).toBeNull();
+      expect(await store.stat(beside)).toEqual({ size: Buffer.byteLength(beside) });
+      expect(await store.removePrefix(folder)).toBe(0);
+      for (const bad of ['documents', '../x/', 'a//', '/abs/']) {
+        await expect(store.removePrefix(bad)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      }
+    });
+
+    it('removePrefix removes every version of a versioned bucket', async (ctx) => {
+      if (!h.versions) return ctx.skip();
+      const folder = `documents/${randomUUID()}/`;
+      const k = `${folder}cv.pdf`;
+      await store.put(k, streamOf(Buffer.from('first')), meta);
+      await store.put(k, streamOf(Buffer.from('second')), meta);
+      await store.remove(k);
+      expect((await h.versions(folder)).length).toBe(3);
+      await store.removePrefix(folder);
+      expect(await h.versions(folder)).toEqual([]);
     });
 
     it('a source failing halfway rejects with its own error and leaves nothing', async () => {

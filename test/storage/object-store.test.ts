@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'minio';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { UnavailableError } from '../../src/errors.ts';
 import { createDiskStore } from '../../src/services/storage/disk.store.ts';
@@ -65,6 +66,50 @@ objectStoreContract('s3 with the instance role', async () => {
     },
   };
 });
+
+// The versioned path needs a real S3-compatible endpoint with versioning (s3rver has none): set
+// S3_CONTRACT_ENDPOINT, S3_CONTRACT_ACCESS_KEY, S3_CONTRACT_SECRET_KEY and S3_CONTRACT_BUCKET to run it.
+const real = {
+  endpoint: process.env.S3_CONTRACT_ENDPOINT,
+  accessKey: process.env.S3_CONTRACT_ACCESS_KEY,
+  secretKey: process.env.S3_CONTRACT_SECRET_KEY,
+  bucket: process.env.S3_CONTRACT_BUCKET,
+};
+if (real.endpoint && real.accessKey && real.secretKey && real.bucket) {
+  const opts = {
+    ...real,
+    endpoint: real.endpoint,
+    accessKey: real.accessKey,
+    secretKey: real.secretKey,
+    bucket: real.bucket,
+  };
+  objectStoreContract('s3 (versioned, real endpoint)', async () => {
+    const url = new URL(opts.endpoint);
+    const client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      useSSL: url.protocol === 'https:',
+      accessKey: opts.accessKey,
+      secretKey: opts.secretKey,
+      pathStyle: true,
+    });
+    const store = createS3Store(opts);
+    await store.init();
+    await client.setBucketVersioning(opts.bucket, { Status: 'Enabled' });
+    return {
+      store,
+      leftovers: async () => [],
+      versions: async (prefix) => {
+        const found: string[] = [];
+        for await (const o of client.listObjects(opts.bucket, prefix, true, { IncludeVersion: true })) {
+          found.push(`${(o as { name?: string }).name}@${(o as { versionId?: string }).versionId}`);
+        }
+        return found;
+      },
+      close: async () => undefined,
+    };
+  });
+}
 
 describe('disk store', () => {
   let base: string;

@@ -8,6 +8,8 @@ export interface S3Peer {
   endpoint: string;
   accessKey: string;
   secretKey: string;
+  /** Where s3rver keeps buckets, objects and their metadata on disk. */
+  directory: string;
   /** `METHOD /path?query` of every request received, oldest first. */
   requests: string[];
   /** Keys of multipart uploads started in `bucket` and neither completed nor aborted. */
@@ -20,7 +22,8 @@ const xmlEscape = (s: string) =>
 
 /**
  * Starts s3rver on 127.0.0.1 and a free port, in its own temp dir. s3rver lacks ListMultipartUploads
- * and AbortMultipartUpload, so a request hook answers those two from s3rver's own upload directories.
+ * and AbortMultipartUpload, so a request hook answers those two from s3rver's own upload directories;
+ * it also answers DeleteObjects (see deleteMany).
  */
 export async function startS3Peer(): Promise<S3Peer> {
   const directory = await mkdtemp(join(tmpdir(), 'dossier-s3-'));
@@ -62,6 +65,24 @@ export async function startS3Peer(): Promise<S3Peer> {
     res.writeHead(204).end();
   };
 
+  // s3rver deletes a batch's keys in parallel, and each then removes its emptied folders: two keys in
+  // one folder race and the request fails with a 500. Delete them one at a time instead.
+  const deleteMany = async (bucket: string, req: IncomingMessage, res: ServerResponse) => {
+    let xml = '';
+    for await (const chunk of req) xml += chunk;
+    const xmlUnescape = (v: string) =>
+      v.replace(
+        /&(lt|gt|amp|apos|quot);/g,
+        (_, e: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[e]!,
+      );
+    const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => xmlUnescape(m[1]!));
+    for (const key of keys) await s3rver.store.deleteObject(bucket, key);
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end(
+      '<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>',
+    );
+  };
+
   const [s3rverHandler] = server.listeners('request') as ((
     req: IncomingMessage,
     res: ServerResponse,
@@ -78,6 +99,12 @@ export async function startS3Peer(): Promise<S3Peer> {
     } else if (req.method === 'DELETE' && key.length > 0 && uploadId) {
       hooked = abortUpload(decodeURIComponent(bucket), uploadId, res);
     }
+    if (req.method === 'POST' && key.length === 0 && url.searchParams.has('delete')) {
+      deleteMany(decodeURIComponent(bucket), req, res).catch((err: unknown) =>
+        res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
     if (!hooked) return s3rverHandler(req, res);
     req.resume();
     hooked.catch((err: unknown) => res.writeHead(500).end(String(err)));
@@ -87,6 +114,7 @@ export async function startS3Peer(): Promise<S3Peer> {
     endpoint: `http://127.0.0.1:${port}`,
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
+    directory,
     requests,
     pendingUploads: async (bucket) => (await pending(bucket)).map((u) => u.key),
     stop: async () => {

@@ -50,6 +50,12 @@ export interface JobQueue {
    */
   wake(queue: string): void;
   schedule(queue: string, cron: string): Promise<void>;
+  /**
+   * Forgets these documents and contacts in the queue, within `em`'s open transaction when there is
+   * one: deletes every job (queued, active, finished or archived) whose data names one of them, and
+   * takes the contacts out of batch jobs that name others too.
+   */
+  forget(em: EntityManager | null, ids: { documentIds: string[]; contactIds: string[] }): Promise<void>;
   stats(queues: string[]): Promise<QueueStats[]>;
   stop(): Promise<void>;
 }
@@ -164,6 +170,22 @@ export function createJobQueue(
     },
     async schedule(queue, cron) {
       await boss.schedule(queue, cron);
+    },
+    async forget(em, { documentIds, contactIds }) {
+      const db = txDb(em) ?? boss.getDb();
+      for (const table of ['pgboss.job', 'pgboss.archive']) {
+        await db.executeSql(
+          `delete from ${table} where data->>'documentId' = any($1::text[]) or data->>'contactId' = any($2::text[])`,
+          [documentIds, contactIds],
+        );
+        await db.executeSql(
+          `update ${table} set data = jsonb_set(data, '{contactIds}', coalesce((select jsonb_agg(c)
+             from jsonb_array_elements_text(data->'contactIds') c where c <> all($1::text[])), '[]'::jsonb))
+           where jsonb_typeof(data->'contactIds') = 'array' and data->'contactIds' ?| $1::text[]`,
+          [contactIds],
+        );
+        await db.executeSql(`delete from ${table} where data->'contactIds' = '[]'::jsonb`, []);
+      }
     },
     async stats(queues) {
       const db = boss.getDb();

@@ -9,6 +9,8 @@ export const QUEUES = {
   notify: 'contact-notify',
   notifyFailed: 'contact-notify-failed',
   repairIndex: 'search-repair',
+  erase: 'contact-erase',
+  retention: 'contact-retention',
 } as const;
 
 /** The data of a `contact-notify` job: the contacts of one committed intake batch. */
@@ -21,6 +23,7 @@ export interface QueueSettings {
   extraction: { threads: number; timeoutMs: number; retries: number; retryDelaySeconds: number };
   mail: { retryDelaySeconds: number };
   ocr: (Pick<OcrSettings, 'maxPages' | 'pageTimeoutMs'> & { concurrency: number }) | null;
+  privacy: { erasureTimeoutSeconds: number };
 }
 
 /** Time beyond the extraction limit itself for reading the object, starting a worker and saving the result. */
@@ -69,5 +72,13 @@ export function queueSpecs(s: QueueSettings): QueueSpec[] {
       deadLetter: QUEUES.notifyFailed,
     },
     { name: QUEUES.repairIndex, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 600 },
+    // An erasure waits out a store's outage or a notification in flight: many tries, backing off.
+    {
+      name: QUEUES.erase,
+      retryLimit: 20,
+      retryDelaySeconds: 2,
+      expireInSeconds: s.privacy.erasureTimeoutSeconds,
+    },
+    { name: QUEUES.retention, retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 600 },
   ];
 }

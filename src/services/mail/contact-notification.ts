@@ -1,4 +1,4 @@
-import type { OutgoingMail } from './mailer.ts';
+import { CONTACT_HEADER, type OutgoingMail } from './mailer.ts';
 
 export interface NotificationDocument {
   filename: string;
@@ -147,7 +147,7 @@ export function renderContactNotification(input: ContactNotificationInput): Outg
     subject,
     text,
     html,
-    headers: { 'X-Dossier-Contact-Id': oneLine(contact.id, 64) },
+    headers: { [CONTACT_HEADER]: oneLine(contact.id, 64) },
   };
 }
 
@@ -178,6 +178,6 @@ export function renderContactAcknowledgement(input: ContactAcknowledgementInput)
     subject,
     text: `Hello,\n\n${body}\n\n${site}\n`,
     html: `<!doctype html><html><body><p>Hello,</p><p>${body}</p><p>${escapeHtml(site)}</p></body></html>`,
-    headers: { 'X-Dossier-Contact-Id': oneLine(input.contact.id, 64), 'Auto-Submitted': 'auto-replied' },
+    headers: { [CONTACT_HEADER]: oneLine(input.contact.id, 64), 'Auto-Submitted': 'auto-replied' },
   };
 }

@@ -17,7 +17,15 @@ export interface SentMail {
 export interface Mailer {
   readonly kind: 'ses' | 'outbox';
   send(mail: OutgoingMail): Promise<SentMail>;
+  /**
+   * Deletes the copies this mailer keeps of mails about these contacts (their X-Dossier-Contact-Id);
+   * answers how many. Mail already handed to a provider is out of reach.
+   */
+  forget(contactIds: string[]): Promise<number>;
 }
+
+/** The header naming the contact a mail is about; the outbox files mails by it. */
+export const CONTACT_HEADER = 'X-Dossier-Contact-Id';
 
 export class MailError extends Error {
   readonly retryable: boolean;

@@ -86,5 +86,7 @@ export function createSesMailer(opts: SesMailerOptions): Mailer {
         throw classifySesError(error);
       }
     },
+    // SES keeps no copy this process could reach.
+    forget: async () => 0,
   };
 }

@@ -31,6 +31,17 @@ export function createMetrics() {
       labelNames: ['scope'] as const,
       registers,
     }),
+    erasedContacts: new Counter({
+      name: 'dossier_erased_contacts_total',
+      help: 'Contacts erased with everything they left in every store, by why (request, retention)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    erasuresFailed: new Counter({
+      name: 'dossier_erasures_failed_total',
+      help: 'Erasures that ran out of retries (FAILED; asking again resumes them)',
+      registers,
+    }),
     uploads: new Counter({ name: 'dossier_uploads_total', help: 'Files stored', registers }),
     uploadBytes: new Counter({ name: 'dossier_upload_bytes_total', help: 'Bytes stored', registers }),
     uploadsRefused: new Counter({

@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import { DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import { type ExtractableType, type ExtractedText, ExtractionError } from '../extraction/extraction.ts';
@@ -8,7 +8,7 @@ import { checkPageLimit } from '../extraction/ocr/ocr.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { ObjectStore } from '../storage/storage.ts';
+import { NotFoundObjectError, type ObjectStore } from '../storage/storage.ts';
 
 export interface StepDeps {
   orm: MikroORM;
@@ -23,7 +23,10 @@ export interface StepDeps {
 
 export type StepOutcome = 'done' | 'skipped' | 'failed';
 
-/** Marks the document final and queues its next steps (index, then publish) in the same transaction. */
+/**
+ * Marks the document final and queues its next steps (index, then publish) in the same transaction;
+ * 'skipped' when the document was erased meanwhile.
+ */
 async function finish(
   deps: StepDeps,
   id: string,
@@ -33,17 +36,22 @@ async function finish(
     text: string | null;
     insights: unknown;
   }>,
-) {
+): Promise<StepOutcome> {
   const em = deps.orm.em.fork();
   const doc = await em.transactional(async (tx) => {
-    const d = await tx.findOneOrFail(DocumentEntity, { id });
+    // Locked, so that an erasure deleting it waits for this transaction (and removes the job it queues).
+    const d = await tx.findOne(DocumentEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!d) return null;
     tx.assign(d, { ...patch, processedAt: new Date() } as never);
     await tx.flush();
     await deps.jobs.enqueue(tx, QUEUES.index, { documentId: id });
     return d;
   });
+  // Erased meanwhile: nothing to record, index or announce.
+  if (!doc) return 'skipped';
   deps.metrics.documentsProcessed.inc({ status: doc.status });
   deps.jobs.wake(QUEUES.index);
+  return patch.status === 'COMPLETED' ? 'done' : 'failed';
 }
 
 /**
@@ -80,7 +88,15 @@ export async function processDocument(
   doc.attempts += 1;
   await em.flush();
   const started = performance.now();
-  const bytes = await buffer(await deps.store.get(doc.storageKey));
+  let bytes: Buffer;
+  try {
+    bytes = await buffer(await deps.store.get(doc.storageKey));
+  } catch (err) {
+    // Erased while this job waited: the row is gone too, or about to be.
+    if (err instanceof NotFoundObjectError && !(await em.fork().count(DocumentEntity, { id: documentId })))
+      return 'skipped';
+    throw err;
+  }
   try {
     const { extracted, insights } = await pool.extract(
       new Uint8Array(bytes),
@@ -92,13 +108,16 @@ export async function processDocument(
       deps.metrics.ocrDuration.observe(seconds);
       deps.metrics.ocrPages.inc(extracted.scannedPages?.length ?? 0);
     } else deps.metrics.extractionDuration.observe({ type: doc.contentType }, seconds);
-    await finish(deps, documentId, { status: 'COMPLETED', error: null, text: extracted.text, insights });
-    return 'done';
+    return await finish(deps, documentId, {
+      status: 'COMPLETED',
+      error: null,
+      text: extracted.text,
+      insights,
+    });
   } catch (err) {
     if (!(err instanceof ExtractionError)) throw err;
     deps.metrics.extractionFailures.inc({ reason: err.reason });
-    await finish(deps, documentId, { status: 'FAILED', error: err.message });
-    return 'failed';
+    return finish(deps, documentId, { status: 'FAILED', error: err.message });
   }
 }
 
@@ -111,6 +130,5 @@ export async function extractGaveUpStep(
   const doc = await deps.orm.em.fork().findOne(DocumentEntity, { id: documentId });
   if (!doc || doc.status === 'COMPLETED' || doc.status === 'FAILED') return 'skipped';
   deps.metrics.extractionFailures.inc({ reason: 'retries_exhausted' });
-  await finish(deps, documentId, { status: 'FAILED', error: `Extraction failed after retries: ${reason}` });
-  return 'failed';
+  return finish(deps, documentId, { status: 'FAILED', error: `Extraction failed after retries: ${reason}` });
 }

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { DocumentEntity } from '../../entities/index.ts';
 import { loadSearchDocuments } from '../search/search.service.ts';
 import type { SearchEngine } from '../search/search-engine.ts';
 import type { StepOutcome } from './extract.step.ts';
@@ -17,5 +18,10 @@ export async function indexStep(
     return 'skipped';
   }
   await deps.search.engine.index([doc]);
+  // Erased while it was being indexed: the erasure's own removal may have come first.
+  if (!(await deps.orm.em.fork().count(DocumentEntity, { id: documentId }))) {
+    await deps.search.engine.remove([documentId]);
+    return 'skipped';
+  }
   return 'done';
 }

@@ -37,6 +37,12 @@ type ContactUpdate = Partial<
   >
 >;
 
+/** True while a send claimed in `messageId` may still be running (its claim is fresh). */
+export function notificationInFlight(messageId: string | null | undefined): boolean {
+  if (!messageId?.startsWith(SENDING)) return false;
+  return (Date.now() - Date.parse(messageId.slice(SENDING.length))) / 1000 < STALE_CLAIM_SECONDS;
+}
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Writes the outcome of a send, retrying a short database hiccup so that it cannot cause a resend. */
@@ -110,8 +116,10 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
         .filter((c) => claimed.has(c.id))
         .map(async (contact) => {
           try {
-            const sent = await send(deps, contact.id, mails.get(contact.id)!, claimed.get(contact.id)!);
-            if (sent && deps.mail.acknowledge) await acknowledge(deps, contact);
+            // The thank-you goes while the claim still holds, so that an erasure waits for it too.
+            const sent = await send(deps, contact.id, mails.get(contact.id)!, claimed.get(contact.id)!, () =>
+              deps.mail.acknowledge ? acknowledge(deps, contact) : Promise.resolve(),
+            );
             outcomes.push(sent ? 'done' : 'failed');
           } catch (err) {
             failure ??= err;
@@ -185,12 +193,13 @@ function renderNotification(
   });
 }
 
-/** One attempt: records SENT, or lastError (and FAILED when permanent); rethrows what may succeed later. */
+/** One attempt: records SENT (after `afterSend`), or lastError (and FAILED when permanent); rethrows what may succeed later. */
 async function send(
   deps: NotifyDeps,
   contactId: string,
   mail: OutgoingMail,
   attempt: number,
+  afterSend: () => Promise<void>,
 ): Promise<SentMail | null> {
   let sent: SentMail;
   try {
@@ -209,6 +218,7 @@ async function send(
   }
   deps.metrics.emailsSent.inc({ kind: 'notification' });
   deps.log.info({ contactId, attempt, messageId: sent.messageId }, 'notification sent');
+  await afterSend();
   await record(deps, contactId, {
     notificationStatus: 'SENT',
     notificationSentAt: new Date(),

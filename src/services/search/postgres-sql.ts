@@ -52,6 +52,12 @@ export const ADD_WORDS = `
   where not exists (select 1 from search_words s where s.word = w)
   on conflict (word) do nothing`;
 
+/** Of the given words, deletes those no remaining document matches (by their stem, as searches do). */
+export const PRUNE_WORDS = `
+  delete from search_words w
+  where w.word = any($1::text[])
+    and not exists (select 1 from search_documents d where d.tsv @@ phraseto_tsquery('english', w.word))`;
+
 /**
  * Each term's tsquery (empty for stop words); a word matching no indexed word nor its stem is
  * replaced by the most similar indexed word (pg_trgm, similarity >= pg_trgm.similarity_threshold,

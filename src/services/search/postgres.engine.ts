@@ -9,6 +9,7 @@ import {
   newestSql,
   Params,
   PERIOD_MS,
+  PRUNE_WORDS,
   RECENT_PERIODS,
   rankedSql,
   SEARCH_SETTINGS,
@@ -97,7 +98,11 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
     }
   };
 
-  /** Words known to be in search_words (never deleted), so that a batch sends only new ones. */
+  /**
+   * Words known to be in search_words, so that a batch sends only new ones. Words that a removal
+   * prunes leave this process's set; another process may keep them until its set is cleared, and
+   * then skips adding them again: only a typo correction towards that word is lost meanwhile.
+   */
   const knownWords = new Set<string>();
 
   async function indexBatch(docs: SearchDocument[]) {
@@ -113,6 +118,41 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
       for (const w of fresh) knownWords.add(w);
     }
     await query(UPSERT, upsertParams(docs));
+  }
+
+  /**
+   * Deletes documents and, in the same transaction, the words only they contained: erased text must
+   * not live on as a typo-correction candidate.
+   */
+  async function removeBatch(ids: string[]) {
+    const client = await pool.connect().catch((error: unknown) => Promise.reject(mapError(error)));
+    let broken: unknown;
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{
+        filename: string;
+        text: string;
+        keywords: string[];
+        name: string | null;
+      }>(
+        `delete from search_documents where id = any($1::uuid[])
+         returning filename, "text", keywords, contact_name as name`,
+        [ids],
+      );
+      const words = indexWords(
+        rows.flatMap((r) => [r.filename, r.name ?? '', r.text, ...r.keywords]),
+        new Set(),
+      );
+      if (words.size > 0) await client.query(PRUNE_WORDS, [[...words].sort()]);
+      await client.query('commit');
+      for (const w of words) knownWords.delete(w);
+    } catch (error) {
+      broken = error;
+      await client.query('rollback').catch(() => undefined);
+      throw mapError(error);
+    } finally {
+      client.release(broken instanceof Error && isPostgresUnavailable(broken) ? broken : undefined);
+    }
   }
 
   /** Runs `fn` in a transaction on one connection, with the planner settings searches need. */
@@ -235,9 +275,7 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
 
     async remove(ids) {
       const valid = ids.filter((id) => uuidRe.test(id));
-      for (let i = 0; i < valid.length; i += 10_000) {
-        await query('delete from search_documents where id = any($1::uuid[])', [valid.slice(i, i + 10_000)]);
-      }
+      for (let i = 0; i < valid.length; i += 1_000) await removeBatch(valid.slice(i, i + 1_000));
     },
 
     async search(q: SearchQuery): Promise<SearchResult> {

@@ -3,7 +3,7 @@ import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink, writeF
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UnavailableError } from '../../errors.ts';
-import { assertObjectKey, InvalidObjectKeyError } from './object-key.ts';
+import { assertObjectKey, assertObjectPrefix, InvalidObjectKeyError } from './object-key.ts';
 import { NotFoundObjectError, type ObjectStore } from './storage.ts';
 
 const TMP = '.tmp';
@@ -138,6 +138,19 @@ export function createDiskStore(dir: string): ObjectStore {
         }
       } catch (err) {
         if (!MISSING.has(codeOf(err) ?? '')) throw unavailable(err);
+      }
+    },
+
+    async removePrefix(prefix: string) {
+      assertObjectPrefix(prefix);
+      const dir = pathOf(prefix.slice(0, -1));
+      try {
+        const files = await readdir(dir, { recursive: true, withFileTypes: true });
+        await rm(dir, { recursive: true, force: true });
+        return files.filter((f) => f.isFile()).length;
+      } catch (err) {
+        if (MISSING.has(codeOf(err) ?? '')) return 0;
+        throw unavailable(err);
       }
     },
 

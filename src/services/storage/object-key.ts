@@ -26,3 +26,9 @@ export function assertObjectKey(key: string): void {
     if (segment === '.' || segment === '..') refuse('dot segment');
   }
 }
+
+/** Throws InvalidObjectKeyError unless `prefix` is a valid key followed by `/`, so it names a whole folder. */
+export function assertObjectPrefix(prefix: string): void {
+  if (!prefix.endsWith('/')) throw new InvalidObjectKeyError(prefix, 'a prefix must end in /');
+  assertObjectKey(prefix.slice(0, -1));
+}

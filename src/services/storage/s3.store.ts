@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { Client, type ClientOptions, S3Error } from 'minio';
 import { UnavailableError } from '../../errors.ts';
 import { InstanceRoleCredentials } from './instance-role.ts';
-import { assertObjectKey, InvalidObjectKeyError } from './object-key.ts';
+import { assertObjectKey, assertObjectPrefix, InvalidObjectKeyError } from './object-key.ts';
 import { NotFoundObjectError, type ObjectStore } from './storage.ts';
 
 export interface S3StoreOptions {
@@ -25,6 +25,8 @@ export interface S3StoreOptions {
 // S3's minimum part size is 5 MiB; 8 MiB keeps a 25 MiB upload to 4 parts and memory to one part per put.
 const PART_SIZE = 8 * 1024 * 1024;
 const HEALTH_TIMEOUT_MS = 5_000;
+// What an S3-compatible endpoint that does not implement ListObjectVersions answers.
+const NO_VERSIONS = new Set(['MethodNotAllowed', 'NotImplemented']);
 
 const isMissing = (err: unknown) =>
   err instanceof S3Error && (err.code === 'NoSuchKey' || err.code === 'NotFound');
@@ -140,6 +142,15 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     }
   };
 
+  const listEntries = async (prefix: string, versions: boolean) => {
+    const entries: { name: string; versionId?: string }[] = [];
+    for await (const item of client.listObjects(bucket, prefix, true, { IncludeVersion: versions })) {
+      const { name, versionId } = item as { name?: string; versionId?: string | null };
+      if (name) entries.push(versionId ? { name, versionId } : { name });
+    }
+    return entries;
+  };
+
   return {
     kind: 's3',
 
@@ -207,6 +218,33 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
         for await (const item of client.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string }>) {
           if (item.name) yield item.name;
         }
+      } catch (err) {
+        throw storeError(err);
+      }
+    },
+
+    async removePrefix(prefix: string) {
+      assertObjectPrefix(prefix);
+      try {
+        // ListObjectVersions (IncludeVersion): every version and delete marker, each removed by its
+        // versionId. An unversioned bucket answers with versionId "null", which S3 accepts as well.
+        const entries = await listEntries(prefix, true).catch((err: unknown) => {
+          // An endpoint without versioning at all (s3rver, some gateways) has one version per key.
+          if (err instanceof S3Error && NO_VERSIONS.has(err.code ?? '')) return listEntries(prefix, false);
+          throw err;
+        });
+        // DeleteObjects, 1000 entries per request (the SDK batches).
+        // Plain names when unversioned: the SDK would otherwise send an empty <VersionId/>.
+        const list = entries.every((e) => e.versionId) ? entries : entries.map((e) => e.name);
+        const results = entries.length ? await client.removeObjects(bucket, list) : [];
+        // The SDK's type says `{ Error }`; its parser answers the Error elements themselves: accept both.
+        for (const r of results) {
+          const e = (r && 'Error' in r ? r.Error : r) as { Code?: string } | null | undefined;
+          if (e?.Code && e.Code !== 'NoSuchKey' && e.Code !== 'NoSuchVersion') {
+            throw new Error(`S3 DeleteObjects refused an entry: ${e.Code}`);
+          }
+        }
+        return entries.length;
       } catch (err) {
         throw storeError(err);
       }

@@ -19,12 +19,18 @@ export interface ObjectStore {
   remove(key: string): Promise<void>;
   /** Every key in the store, in no particular order (backups walk the whole store). */
   list(): AsyncIterable<string>;
+  /**
+   * Removes every object whose key starts with `prefix` (which must end in `/`) and, on a versioned
+   * bucket, every version and delete marker of them; answers how many entries it removed.
+   */
+  removePrefix(prefix: string): Promise<number>;
   /** Resolves when the store answers; rejects with UnavailableError otherwise. */
   health(): Promise<void>;
 }
 
 export class NotFoundObjectError extends Error {
   constructor(key: string) {
-    super(`object not found: ${key}`);
+    // The key ends in the uploaded file's name: personal data, kept out of the message (and so out of logs).
+    super(`object not found: ${key.split('/').slice(0, -1).join('/')}/…`);
   }
 }

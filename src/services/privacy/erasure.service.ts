@@ -1,0 +1,180 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
+import { type Erasure, ErasureEntity } from '../../entities/index.ts';
+import { AppError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import { QUEUES } from '../jobs/queues.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { notificationInFlight } from '../pipeline/notify.step.ts';
+import type { SearchEngine } from '../search/search-engine.ts';
+import { isUuid } from '../shared/uuid.ts';
+import type { ObjectStore } from '../storage/storage.ts';
+
+export interface ErasureDeps {
+  orm: MikroORM;
+  store: ObjectStore;
+  engine: SearchEngine;
+  mailer: Mailer;
+  jobs: JobQueue;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export type ErasureReason = 'request' | 'retention';
+
+/** Thrown while another run sends a contact's notification: the job retries once that is settled. */
+class NotificationInFlight extends Error {}
+
+/** Where a contact's objects live: every document key starts with it (see uploads.service). */
+export const contactPrefix = (contactId: string) => `documents/${contactId.toLowerCase()}/`;
+
+export function createErasureService(deps: ErasureDeps) {
+  const { orm, store, engine, mailer, jobs, metrics, log } = deps;
+
+  /** The erasure already covering one of these contacts (pending or done), to answer instead of a new one. */
+  async function existing(em: EntityManager, contactIds: string[]): Promise<Erasure | null> {
+    const { rows } = await sql<{ id: string }>`
+      select id from erasures where contact_ids ?| ${contactIds}::text[]
+       order by requested_at desc limit 1`.execute(em.getKysely());
+    return rows[0] ? em.findOne(ErasureEntity, { id: rows[0].id }) : null;
+  }
+
+  /** Records the erasure and queues its job in one transaction. */
+  async function start(
+    em: EntityManager,
+    contactIds: string[],
+    actor: string,
+    reason: ErasureReason,
+  ): Promise<Erasure> {
+    const erasure = await em.transactional(async (tx) => {
+      const e = tx.create(ErasureEntity, { contactIds, documentIds: [], actor, reason, status: 'PENDING' });
+      await tx.flush();
+      await jobs.enqueue(tx, QUEUES.erase, { erasureId: e.id });
+      return e;
+    });
+    jobs.wake(QUEUES.erase);
+    return erasure;
+  }
+
+  /** Runs a known erasure again: it failed, or its contacts were found again (a retried request). */
+  async function resume(em: EntityManager, erasure: Erasure): Promise<Erasure> {
+    if (erasure.status !== 'FAILED') return erasure;
+    await em.transactional(async (tx) => {
+      await tx.nativeUpdate(ErasureEntity, { id: erasure.id }, { status: 'PENDING', error: null });
+      await jobs.enqueue(tx, QUEUES.erase, { erasureId: erasure.id });
+    });
+    jobs.wake(QUEUES.erase);
+    return (await em.fork().findOne(ErasureEntity, { id: erasure.id }))!;
+  }
+
+  /** Ids of the contacts that still exist among `ids`, or with this address (any case). */
+  async function contactsWhere(em: EntityManager, where: { ids: string[] } | { email: string }) {
+    const db = em.getKysely();
+    const query =
+      'ids' in where
+        ? sql<{ id: string }>`select id from contacts where id = any(${where.ids}::uuid[]) order by id`
+        : sql<{ id: string }>`select id from contacts where lower(email) = lower(${where.email}) order by id`;
+    return (await query.execute(db)).rows.map((r) => r.id);
+  }
+
+  /** Deletes the rows and their jobs in one transaction; answers the ids of the documents deleted. */
+  async function eraseRows(contactIds: string[]): Promise<string[]> {
+    return orm.em.fork().transactional(async (tx) => {
+      const db = tx.getKysely();
+      // The lock makes a concurrent claim of the notification wait for this transaction (and then find nothing).
+      const { rows: locked } = await sql<{ id: string; claim: string | null }>`
+        select id, notification_message_id as claim from contacts
+         where id = any(${contactIds}::uuid[]) order by id for update`.execute(db);
+      if (locked.some((c) => notificationInFlight(c.claim))) {
+        throw new NotificationInFlight('a notification about one of these contacts is being sent');
+      }
+      const { rows: documents } = await sql<{ id: string }>`
+        delete from documents where contact_id = any(${contactIds}::uuid[]) returning id`.execute(db);
+      await sql`delete from contacts where id = any(${contactIds}::uuid[])`.execute(db);
+      const documentIds = documents.map((d) => d.id);
+      await jobs.forget(tx, { documentIds, contactIds });
+      return documentIds;
+    });
+  }
+
+  /**
+   * The erasure job: rows (and their jobs) first, in one transaction, recording the document ids; then
+   * each store, every step idempotent. A run that dies anywhere leaves the erasure PENDING and its job
+   * retried: the next run finds no rows left and finishes the stores.
+   */
+  async function run(erasureId: string): Promise<'done' | 'skipped'> {
+    const em = orm.em.fork();
+    const erasure = await em.findOne(ErasureEntity, { id: erasureId });
+    if (!erasure || erasure.status === 'DONE') return 'skipped';
+    const { contactIds } = erasure;
+    const erased = await eraseRows(contactIds);
+    const documentIds = [...new Set([...erasure.documentIds, ...erased])];
+    if (erased.length > 0) {
+      await em.nativeUpdate(ErasureEntity, { id: erasureId }, { documentIds });
+    }
+    for (const contactId of contactIds) await store.removePrefix(contactPrefix(contactId));
+    await engine.remove(documentIds);
+    await mailer.forget(contactIds);
+    // Again, outside the rows' transaction: a step in flight may have queued a job since.
+    await jobs.forget(null, { documentIds, contactIds });
+    await em.nativeUpdate(
+      ErasureEntity,
+      { id: erasureId },
+      { status: 'DONE', completedAt: new Date(), error: null },
+    );
+    metrics.erasedContacts.inc({ reason: erasure.reason }, contactIds.length);
+    log.info({ erasureId, contacts: contactIds.length, documents: documentIds.length }, 'erasure done');
+    return 'done';
+  }
+
+  return {
+    /** Erasure of one contact; asking again answers the same erasure (and restarts a failed one). */
+    async eraseContact(em: EntityManager, id: string, actor: string): Promise<Erasure> {
+      if (!isUuid(id)) throw new AppError('NOT_FOUND', 'No such contact');
+      const before = await existing(em, [id.toLowerCase()]);
+      const ids = await contactsWhere(em, { ids: [id] });
+      if (ids.length === 0) {
+        if (before) return resume(em, before);
+        throw new AppError('NOT_FOUND', 'No such contact');
+      }
+      if (before && before.status !== 'DONE') return resume(em, before);
+      return start(em, ids, actor, 'request');
+    },
+
+    /** Erasure of every contact with this address, compared without regard to case. */
+    async eraseByEmail(em: EntityManager, email: string, actor: string): Promise<Erasure> {
+      const ids = await contactsWhere(em, { email: email.trim() });
+      if (ids.length === 0) throw new AppError('NOT_FOUND', 'No contact has this address');
+      return start(em, ids, actor, 'request');
+    },
+
+    /** Erasure of contacts chosen by the system (retention). */
+    eraseMany: (em: EntityManager, contactIds: string[], actor: string, reason: ErasureReason) =>
+      start(em, contactIds, actor, reason),
+
+    byId: (em: EntityManager, id: string): Promise<Erasure | null> =>
+      isUuid(id) ? em.findOne(ErasureEntity, { id }) : Promise.resolve(null),
+
+    run,
+
+    /** The last try failed: the erasure says so (staff may ask again, which resumes it). */
+    async failed(erasureId: string, err: unknown): Promise<void> {
+      const message =
+        err instanceof NotificationInFlight || err instanceof AppError
+          ? err.message
+          : 'the erasure failed; see the logs';
+      await orm.em
+        .fork()
+        .nativeUpdate(
+          ErasureEntity,
+          { id: erasureId, status: 'PENDING' },
+          { status: 'FAILED', error: message },
+        );
+      metrics.erasuresFailed.inc();
+    },
+  };
+}
+
+export type ErasureService = ReturnType<typeof createErasureService>;
