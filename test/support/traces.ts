@@ -54,7 +54,19 @@ export async function findTraces(stores: Stores, needles: Needles): Promise<stri
           `select count(*)::int as n from "${schema}"."${name}" t where t::text ilike $1`,
           [`%${p}%`],
         );
-        if (rows[0]!.n > 0) found.push(`table ${schema}.${name}: ${p} (${rows[0]!.n} rows)`);
+        if (rows[0]!.n > 0) {
+          // pg-boss rows say which job it is, so a leftover can be traced to what made it.
+          const { rows: jobs } =
+            schema === 'pgboss' && name === 'job'
+              ? await client.query(
+                  `select name, state, data, output from pgboss.job t where t::text ilike $1`,
+                  [`%${p}%`],
+                )
+              : { rows: [] };
+          found.push(
+            `table ${schema}.${name}: ${p} (${rows[0]!.n} rows)${jobs.length ? ` ${JSON.stringify(jobs)}` : ''}`,
+          );
+        }
       }
     }
   } finally {
