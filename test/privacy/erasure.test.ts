@@ -115,8 +115,13 @@ describe('erasure with work in flight, by email, and who may ask', () => {
     const { contactId, documentId, sha256 } = await submitMarked(t.url, m, `slow-${m}.pdf`);
     await waitFor(
       async () =>
-        (await query(t.databaseUrl, `select 1 from pg_locks where locktype = 'advisory' and not granted`))
-          .length > 0,
+        (
+          await query(
+            t.databaseUrl,
+            `select 1 from pg_locks where locktype = 'advisory' and not granted
+            and database = (select oid from pg_database where datname = current_database())`,
+          )
+        ).length > 0,
       10_000,
       'the extraction to be held',
     );
