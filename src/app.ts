@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerOptions } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, lazy } from './context.ts';
 import { limitBody } from './http/body-limit.ts';
+import { csrfPrevention } from './http/csrf.ts';
 import { maskError } from './http/errors.ts';
 import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
@@ -37,6 +38,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** Any origin when `origins` is null (outside production, unset); otherwise only the listed ones. Never credentials: staff send bearer tokens, not cookies. */
+function corsFor(origins: string[] | null): YogaServerOptions<ServerContext, Context>['cors'] {
+  if (origins === null) return { origin: '*', credentials: false, maxAge: 600 };
+  if (origins.length === 0) return false;
+  return (request) => {
+    const origin = request.headers.get('origin');
+    return origin && origins.includes(origin) ? { origin, credentials: false, maxAge: 600 } : false;
+  };
+}
+
 export async function buildApp(config: Config, opts: { log?: Logger } = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
   const services = await createServices(config, log);
@@ -63,6 +74,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maxRequestBodySize: false, // limitBody, in front
+    cors: corsFor(config.http.corsOrigins),
     healthCheckEndpoint: '/health',
     graphiql: config.graphiql
       ? {
@@ -106,6 +118,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       } as Context;
     },
     plugins: [
+      csrfPrevention(),
       EnvelopArmorPlugin({
         maxDepth: { n: 8 },
         maxAliases: { n: 15 },
@@ -160,7 +173,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     });
   });
 
-  const wss = attachWebSocket(server, yoga, services);
+  const wss = attachWebSocket(server, yoga, services, log);
 
   let workers: Workers | null = null;
   let metricsServer: MetricsServer | null = null;

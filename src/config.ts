@@ -27,6 +27,7 @@ const ASYMMETRIC_ALGORITHMS = [
   'EdDSA',
   'Ed25519',
 ] as const;
+const origin = z.url().refine((u) => new URL(u).origin === u, 'must be an origin: scheme://host[:port]');
 
 const env = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -116,6 +117,9 @@ const env = z.object({
   // Each named operation costs about 46 series on every scrape: 30 keeps a made-up-name attack under 2,000.
   METRICS_OPERATION_CAP: positiveInt.default(30),
   METRICS_KNOWN_OPERATIONS: list.optional(),
+  CORS_ORIGINS: list.pipe(z.array(origin)).optional(),
+  CONTACT_SOURCES: list.pipe(z.array(z.string().min(1).max(64)).min(1)).default(['website']),
+  WS_CONNECTIONS_PER_ADDRESS: positiveInt.max(10_000).default(20),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   ERASURE_TIMEOUT_SECONDS: positiveInt.max(86_400).default(300),
 });
@@ -129,7 +133,15 @@ const keys = (accessKey?: string, secretKey?: string) =>
 function build(e: z.output<typeof env>) {
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      trustProxy: e.TRUST_PROXY,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      // Unset: any origin outside production, none in production.
+      corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : null),
+      wsConnectionsPerAddress: e.WS_CONNECTIONS_PER_ADDRESS,
+    },
     dataDir: e.DATA_DIR,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : null,
     embeddedPostgres: { port: e.EMBEDDED_PG_PORT ?? null },
@@ -179,6 +191,8 @@ function build(e: z.output<typeof env>) {
           scopeClaims: e.OIDC_SCOPE_CLAIMS,
         }
       : null,
+    // The values counted under their own name in dossier_contacts_total; any other source is `other`.
+    contactSources: e.CONTACT_SOURCES,
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_FILES },
     rateLimit: {
       perClientPerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -66,6 +66,12 @@ type Labels = 'operationName' | 'operationType';
 const PHASE_BUCKETS = [0.001, 0.01, 0.1, 1];
 const COUNT_ONLY: number[] = [];
 
+// Label values below come from the server's own vocabulary; these keep them so whatever a client sends.
+const METHODS = new Set(['GET', 'POST', 'OPTIONS']);
+const methodLabel = (method: string | undefined) => (method && METHODS.has(method) ? method : 'other');
+const codeLabel = (code: unknown) =>
+  typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'OTHER';
+
 /** Per-operation requests, errors and phase durations (prom-client via the Yoga plugin), HTTP and WebSocket alike. */
 export function metricsPlugins(metrics: Metrics, name: Namer): Plugin[] {
   const registry = metrics.registry;
@@ -131,7 +137,7 @@ export function metricsPlugins(metrics: Metrics, name: Namer): Plugin[] {
           },
           fillLabelsFn: (p, ctx: { request?: Request; response?: Response }) => ({
             ...labels(p),
-            method: ctx.request?.method ?? 'unknown',
+            method: methodLabel(ctx.request?.method),
             statusCode: ctx.response?.status ?? 0,
           }),
         }),
@@ -153,7 +159,7 @@ export function errorReporting(metrics: Metrics, name: Namer, log: Logger): Plug
   ) => {
     for (const err of errors) {
       const e = err as Partial<GraphQLError>;
-      metrics.graphqlErrors.inc({ ...labels, code: String(e.extensions?.code ?? fallbackCode) });
+      metrics.graphqlErrors.inc({ ...labels, code: codeLabel(e.extensions?.code ?? fallbackCode) });
       const original = e.originalError;
       if (original && !(original instanceof GraphQLError)) {
         (ctx.log ?? log).error({ err: original, requestId: ctx.requestId, path: e.path }, 'unexpected error');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-ts';
 import type { Metrics } from '../services/metrics/metrics.ts';
+import { CSRF_MESSAGE, hasCsrfHeader } from './csrf.ts';
 import { watchMultipart } from './upload-limit.ts';
 import { sendJson } from './util.ts';
 
@@ -31,8 +32,6 @@ export function stopReading(req: IncomingMessage) {
 
 export const isMultipart = (req: IncomingMessage) =>
   (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
-const hasCsrfHeader = (req: IncomingMessage) =>
-  Boolean(req.headers['apollo-require-preflight'] || req.headers['x-graphql-yoga-csrf']);
 
 /**
  * GraphQL multipart requests, parsed by graphql-upload-ts before Yoga (whose own parser holds whole
@@ -62,15 +61,7 @@ export function createMultipartHandler(limits: { maxBytes: number; maxFiles: num
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (!hasCsrfHeader(req)) {
-      sendJson(res, 403, {
-        errors: [
-          {
-            message:
-              'Multipart requests must carry a non-empty apollo-require-preflight or x-graphql-yoga-csrf header',
-            extensions: { code: 'FORBIDDEN' },
-          },
-        ],
-      });
+      sendJson(res, 403, { errors: [{ message: CSRF_MESSAGE, extensions: { code: 'FORBIDDEN' } }] });
       return false;
     }
     res.once('finish', () => stopReading(req));

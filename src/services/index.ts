@@ -100,6 +100,7 @@ export async function createServices(config: Config, log: Logger) {
     rateLimits,
     metrics,
     uploads,
+    sources: config.contactSources,
   });
   const mailer = await createMailer(config);
   const search = await createSearchEngine(config, databaseUrl);

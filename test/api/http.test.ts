@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { capturedLog, startTestApp, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -101,16 +101,8 @@ describe('HTTP', () => {
 
 describe('request logs', () => {
   it('writes one JSON line per request with its request id', async () => {
-    const { Writable } = await import('node:stream');
-    const { pino } = await import('pino');
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
-    const logged = await startTestApp({}, { log: pino({ level: 'info' }, sink) });
+    const { log, lines } = capturedLog();
+    const logged = await startTestApp({}, { log });
     try {
       await fetch(`${logged.url}/graphql`, {
         method: 'POST',

@@ -7,7 +7,11 @@ describe('in production', () => {
   beforeAll(async () => {
     [off, on] = await Promise.all([
       startTestApp({ NODE_ENV: 'production' }),
-      startTestApp({ NODE_ENV: 'production', GRAPHIQL: 'true' }),
+      startTestApp({
+        NODE_ENV: 'production',
+        GRAPHIQL: 'true',
+        CORS_ORIGINS: 'https://www.example.com, https://example.com',
+      }),
     ]);
   });
   afterAll(() => Promise.all([off.stop(), on.stop()]));
@@ -30,5 +34,28 @@ describe('in production', () => {
   it('keeps expected error codes unmasked', async () => {
     const r = await off.gql('query { document(id: "x") { id } }');
     expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers CORS only for CORS_ORIGINS, without credentials; none at all without the list', async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/graphql`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+    const listed = await preflight(on.url, 'https://example.com');
+    expect(listed.headers.get('access-control-allow-origin')).toBe('https://example.com');
+    expect(listed.headers.get('access-control-allow-credentials')).toBeNull();
+    for (const [url, origin] of [
+      [on.url, 'https://evil.example'],
+      [off.url, 'https://example.com'],
+    ] as const) {
+      const res = await preflight(url, origin);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      await res.text();
+    }
   });
 });

@@ -1,14 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes, utf8 } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { contactInput } from '../support/factories.ts';
-import { type Sample, scrape, total } from '../support/metrics.ts';
+import { contactInput, SUBMIT } from '../support/factories.ts';
+import { type Sample, scrape, select, total } from '../support/metrics.ts';
 import { multipart, SUBMIT_WITH_FILES, UPLOAD } from '../support/upload.ts';
 import { waitFor } from '../support/wait.ts';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ NOTIFY_WAIT_SECONDS: '0', MAX_FILES: '2' });
+  t = await startTestApp({ NOTIFY_WAIT_SECONDS: '0', MAX_FILES: '2', CONTACT_SOURCES: 'website,referral' });
 });
 afterAll(() => t.stop());
 
@@ -67,6 +68,25 @@ describe('domain metrics', () => {
     expect(total(s, 'dossier_extraction_failures_total', { reason: 'malformed' })).toBe(1);
     expect(total(s, 'dossier_extraction_failures_total')).toBe(1);
     expect(total(s, 'dossier_emails_failed_total')).toBe(0);
+  });
+
+  it('count sources outside CONTACT_SOURCES as `other`: 300 random ones add no series', async () => {
+    const before = select(await scrape(t.url), 'dossier_contacts_total').length;
+    const sources = Array.from({ length: 300 }, () => `campaign-${randomUUID()}`);
+    for (let i = 0; i < sources.length; i += 30) {
+      const batch = sources
+        .slice(i, i + 30)
+        .map((source) => t.gql(SUBMIT, { input: contactInput({ source }) }));
+      for (const r of await Promise.all(batch)) expect(r.errors).toBeUndefined();
+    }
+    const s = await scrape(t.url);
+    expect(
+      select(s, 'dossier_contacts_total')
+        .map((x) => x.labels.source)
+        .sort(),
+    ).toEqual(['other', 'referral', 'website']);
+    expect(select(s, 'dossier_contacts_total')).toHaveLength(before);
+    expect(total(s, 'dossier_contacts_total', { source: 'other' })).toBe(300);
   });
 
   it('count refused files by reason', async () => {

@@ -143,4 +143,14 @@ describe('loadConfig', () => {
     }
     expect(() => loadConfig({ OCR_ENGINE: 'ocrmypdf' })).toThrow(/OCR_ENGINE/);
   });
+
+  it('reads CORS_ORIGINS as origins: any outside production when unset, none in production', () => {
+    expect(loadConfig({}).http.corsOrigins).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'production' }).http.corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://b.example:8080' }).http.corsOrigins).toEqual(
+      ['https://a.example', 'http://b.example:8080'],
+    );
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS/);
+    expect(loadConfig({}).contactSources).toEqual(['website']);
+  });
 });

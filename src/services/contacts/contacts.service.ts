@@ -26,6 +26,8 @@ interface Deps {
   rateLimits: RateLimits;
   metrics: Metrics;
   uploads: UploadService;
+  /** Sources counted under their own label; the free-text rest is `other`. */
+  sources: readonly string[];
 }
 
 /** A new contact's triage state, so the answer to submitContact shows what the row holds. */
@@ -53,6 +55,9 @@ const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
 
 export function createContactService(deps: Deps) {
   const { intake, rateLimits, metrics, uploads } = deps;
+  const known = new Set(deps.sources);
+  const sourceLabel = (source: string) => (known.has(source) ? source : 'other');
+  for (const source of [...known, 'other']) metrics.contacts.inc({ source }, 0);
 
   async function replay(em: EntityManager, key: string, hash: string): Promise<SubmitResult | null> {
     const existing = await em.findOne(ContactEntity, { idempotencyKey: key });
@@ -123,7 +128,7 @@ export function createContactService(deps: Deps) {
       const documents = documentRows.map((d) =>
         em.create(DocumentEntity, { ...d, contact }, { persist: false }),
       );
-      metrics.contacts.inc({ source: contact.source });
+      metrics.contacts.inc({ source: sourceLabel(contact.source) });
       return { contact, documents };
     } catch (err) {
       await uploads.removeStored(stored);

@@ -16,7 +16,7 @@ export function createMetrics() {
     }),
     contacts: new Counter({
       name: 'dossier_contacts_total',
-      help: 'Contacts stored',
+      help: 'Contacts stored, by source (CONTACT_SOURCES, else other)',
       labelNames: ['source'] as const,
       registers,
     }),
@@ -147,7 +147,6 @@ export function createMetrics() {
 
 /** Known label sets exist from the first scrape at 0, so rate() and increase() see the first event. */
 function startAtZero(m: Metrics) {
-  m.contacts.inc({ source: 'website' }, 0);
   for (const scope of ['client', 'global']) m.rateLimited.inc({ scope }, 0);
   for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'error'])
     m.uploadsRefused.inc({ reason }, 0);
