@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -13,12 +13,15 @@ import { maskError } from './http/errors.ts';
 import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
 import { createMultipartHandler, isMultipart } from './http/multipart.ts';
-import { clientAddress, requestIdFrom, sendJson } from './http/util.ts';
+import { createHttpServer } from './http/server.ts';
+import { canonicalPath, clientAddress, requestIdFrom, sendError, sendJson } from './http/util.ts';
 import { attachWebSocket } from './http/websocket.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
 import { createServices, type Services } from './services/index.ts';
 import { startWorkers, type Workers } from './worker-runner.ts';
+
+const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
 
 export interface ServerContext {
   req?: IncomingMessage;
@@ -74,6 +77,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maxRequestBodySize: false, // limitBody, in front
+    // Multipart requests are parsed (streaming, limited) before Yoga; one that is not must fail, never be buffered.
+    multipart: false,
     cors: corsFor(config.http.corsOrigins),
     healthCheckEndpoint: '/health',
     graphiql: config.graphiql
@@ -136,16 +141,18 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
-    const path = (req.url ?? '/').split('?')[0];
+    const path = canonicalPath(req.url);
     const started = performance.now();
     res.once('close', () =>
       log.info(
         {
           requestId,
           method: req.method,
-          path,
-          status: res.statusCode,
+          path: ROUTES.has(path) ? path : 'other',
+          // 499 (nginx's "client closed request") when the client left before the answer was sent.
+          status: res.writableFinished ? res.statusCode : 499,
           ms: Math.round(performance.now() - started),
+          ...(res.writableFinished ? {} : { aborted: true }),
         },
         'request',
       ),
@@ -159,13 +166,17 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       return sendJson(res, state.ready ? 200 : 503, state);
     }
     if (path === '/metrics' && config.metrics && config.metrics.port === null) return serveMetrics(req, res);
-    if (path === '/graphql' && req.method === 'POST' && isMultipart(req)) {
-      if (!(await multipart(req, res))) return;
-    } else if (!(await limitBody(req, res))) return;
+    if (path === '/health') return yoga(req, res, { req, res, requestId, transport: 'http' });
+    if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', `No route ${req.method} ${path}`);
+    // One spelling for Yoga, whose own matching is looser (any URL ending in /graphql).
+    const query = req.url?.indexOf('?') ?? -1;
+    req.url = query >= 0 ? `/graphql${req.url!.slice(query)}` : '/graphql';
+    if (!(await (req.method === 'POST' && isMultipart(req) ? multipart(req, res) : limitBody(req, res))))
+      return;
     await yoga(req, res, { req, res, requestId, transport: 'http' });
   }
 
-  const server = createServer((req, res) => {
+  const server = createHttpServer(config.http.limits, (req, res) => {
     handle(req, res).catch((err) => {
       log.error({ err }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });

@@ -120,6 +120,11 @@ const env = z.object({
   CORS_ORIGINS: list.pipe(z.array(origin)).optional(),
   CONTACT_SOURCES: list.pipe(z.array(z.string().min(1).max(64)).min(1)).default(['website']),
   WS_CONNECTIONS_PER_ADDRESS: positiveInt.max(10_000).default(20),
+  HTTP_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(64),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  // 25 MiB at 1 Mbit/s takes about 210 s.
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(300_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   ERASURE_TIMEOUT_SECONDS: positiveInt.max(86_400).default(300),
 });
@@ -141,6 +146,12 @@ function build(e: z.output<typeof env>) {
       // Unset: any origin outside production, none in production.
       corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : null),
       wsConnectionsPerAddress: e.WS_CONNECTIONS_PER_ADDRESS,
+      limits: {
+        headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        connectionsPerAddress: e.HTTP_CONNECTIONS_PER_ADDRESS,
+      },
     },
     dataDir: e.DATA_DIR,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : null,

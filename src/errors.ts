@@ -56,3 +56,17 @@ export function exitOnStartupError(error: unknown): never {
   console.error(error.message);
   process.exit(1);
 }
+
+/**
+ * The client went away mid-request (an upload cut off). Nobody reads the answer; it is counted under
+ * its own code and logged at info, never as a server error.
+ */
+export class ClientAbortedError extends GraphQLError {
+  constructor() {
+    super('The client closed the request', { extensions: { code: 'CLIENT_ABORTED', http: { status: 499 } } });
+  }
+}
+
+/** graphql-upload-ts rejects a file whose request was disconnected with status 499. */
+export const isClientAbort = (err: unknown): boolean =>
+  err instanceof ClientAbortedError || (err as { status?: number } | null)?.status === 499;

@@ -1,20 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stopReading } from './multipart.ts';
-import { sendJson } from './util.ts';
+import { sendError, stopReading } from './util.ts';
 
-/** The largest request body (Yoga's default limit, which this replaces). */
-export const MAX_BODY_BYTES = 25_000_000;
+/** A GraphQL request that is not an upload is a query and its variables: 1 MiB is plenty. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 function refuse(req: IncomingMessage, res: ServerResponse): false {
   res.once('finish', () => stopReading(req));
-  sendJson(res, 413, {
-    errors: [
-      {
-        message: `The request body is larger than the limit of ${MAX_BODY_BYTES} bytes`,
-        extensions: { code: 'PAYLOAD_TOO_LARGE' },
-      },
-    ],
-  });
+  sendError(
+    res,
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `The request body is larger than the limit of ${MAX_BODY_BYTES} bytes`,
+    {
+      maxBytes: MAX_BODY_BYTES,
+    },
+  );
   return false;
 }
 
@@ -23,7 +23,7 @@ function refuse(req: IncomingMessage, res: ServerResponse): false {
  * TransformStream, which cost about as much CPU as the rest of a small request. A declared
  * Content-Length over the limit is refused before anything is read (Node's parser never delivers more
  * than was declared); a body without one (chunked) is read here up to the limit and handed to Yoga
- * whole. Resolves true when Yoga should go on, false when this already answered.
+ * whole. Resolves true when Yoga should go on, false when this already answered or the client left.
  */
 export function limitBody(req: IncomingMessage, res: ServerResponse): Promise<boolean> | boolean {
   const declared = req.headers['content-length'];
@@ -42,6 +42,11 @@ export function limitBody(req: IncomingMessage, res: ServerResponse): Promise<bo
       (req as IncomingMessage & { body?: Buffer }).body = Buffer.concat(chunks);
       resolve(true);
     };
-    req.on('data', onData).once('end', onEnd).once('error', reject);
+    req
+      .on('data', onData)
+      .once('end', onEnd)
+      .once('error', reject)
+      // A client gone before the end: nothing to answer.
+      .once('close', () => resolve(false));
   });
 }

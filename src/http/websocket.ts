@@ -8,7 +8,8 @@ import type { ServerContext } from '../app.ts';
 import type { Context, Viewer } from '../context.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
-import { clientAddress, requestIdFrom } from './util.ts';
+import { addressCounter } from './address.ts';
+import { canonicalPath, clientAddress, requestIdFrom } from './util.ts';
 
 type Run = { execute: (a: ExecutionArgs) => unknown; subscribe: (a: ExecutionArgs) => unknown };
 type Extra = { socket: WebSocket; request: IncomingMessage };
@@ -127,22 +128,16 @@ export function attachWebSocket(
     },
   });
 
-  const open = new Map<string, number>();
+  const connections = addressCounter(config.http.wsConnectionsPerAddress);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if ((req.url ?? '').split('?')[0] !== '/graphql') return refuse(socket, '404 Not Found');
-    const address = clientAddress(req, config.http.trustProxy);
-    const count = open.get(address) ?? 0;
-    if (count >= config.http.wsConnectionsPerAddress) {
+    if (canonicalPath(req.url) !== '/graphql') return refuse(socket, '404 Not Found');
+    // Held from the upgrade until the TCP socket closes, so a failed handshake releases its place too.
+    const release = connections.acquire(clientAddress(req, config.http.trustProxy));
+    if (!release) {
       log.info('websocket refused: too many connections from one address');
       return refuse(socket, '429 Too Many Requests');
     }
-    // Counted from the upgrade until the TCP socket closes, so a failed handshake releases its place too.
-    open.set(address, count + 1);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left > 0) open.set(address, left);
-      else open.delete(address);
-    });
+    socket.once('close', release);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 

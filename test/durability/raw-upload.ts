@@ -25,7 +25,11 @@ export interface RawUploadResult {
 export function rawUpload(
   url: string,
   size: number,
-  opts: { chunked?: boolean } = {},
+  opts: {
+    chunked?: boolean;
+    /** Cut the connection once this many body bytes are sent (resolves with status 0). */
+    abortAfter?: number;
+  } = {},
 ): Promise<RawUploadResult> {
   const head = Buffer.from(
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n` +
@@ -76,6 +80,14 @@ export function rawUpload(
     const source = parts();
     const pump = () => {
       for (let next = source.next(); !next.done; next = source.next()) {
+        if (opts.abortAfter !== undefined && sent >= opts.abortAfter) {
+          // Long enough for the server to have read what was sent.
+          setTimeout(() => {
+            req.destroy();
+            resolve({ status: 0, body: {}, sentBeforeAnswer: sent, total });
+          }, 300);
+          return;
+        }
         sent += next.value.length;
         if (!req.write(next.value)) {
           req.once('drain', pump);

@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'minio';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePdf } from '../extraction/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, query } from '../support/db.ts';
+import { filesUnder } from '../support/files.ts';
 import {
   dossierEnv,
   memoryKiB,
@@ -26,11 +27,6 @@ const OVER = 26 * MiB;
 
 const documentCount = async (databaseUrl: string) =>
   (await query<{ n: number }>(databaseUrl, 'select count(*)::int as n from documents'))[0]!.n;
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
 
 describe('a file over the default 25 MiB limit, in-process', () => {
   let t: TestApp;

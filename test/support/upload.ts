@@ -15,11 +15,20 @@ export async function multipart<T = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown>,
   files: UploadFile[],
-  opts: { staff?: boolean; csrf?: boolean; headers?: Record<string, string> } = {},
+  opts: {
+    staff?: boolean;
+    csrf?: boolean;
+    headers?: Record<string, string>;
+    /** The request path; `/graphql` unless another spelling is tried. */
+    path?: string;
+    /** Form fields sent between `map` and the files. */
+    extraFields?: number;
+  } = {},
 ): Promise<GqlResponse<T>> {
   const form = new FormData();
   form.append('operations', JSON.stringify({ query, variables }));
   form.append('map', JSON.stringify(Object.fromEntries(files.map((f, i) => [String(i), [f.path]]))));
+  for (let i = 0; i < (opts.extraFields ?? 0); i++) form.append(`extra${i}`, 'x');
   files.forEach((f, i) => {
     form.append(
       String(i),
@@ -32,7 +41,7 @@ export async function multipart<T = Record<string, unknown>>(
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.csrf !== false) headers['apollo-require-preflight'] = 'true';
   if (opts.staff) headers.authorization = `Bearer ${STAFF_TOKEN}`;
-  const res = await fetch(`${url}/graphql`, { method: 'POST', body: form, headers });
+  const res = await fetch(`${url}${opts.path ?? '/graphql'}`, { method: 'POST', body: form, headers });
   const body = (await res.json()) as { data?: T; errors?: GqlResponse<T>['errors'] };
   return { status: res.status, headers: res.headers, ...body };
 }

@@ -33,7 +33,10 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
         await uploads.discard([req.file]);
         throw new AppError('NOT_FOUND', 'No contact with this id', { argument: 'contactId' });
       }
-      const [stored] = await uploads.store([req.file], req.contactId ?? 'unassigned', req.documentType);
+      const [stored] = await uploads.store([req.file], req.contactId ?? 'unassigned', req.documentType, {
+        name: 'file',
+        list: false,
+      });
       let doc: Document;
       try {
         doc = await em.transactional(async (tx) => {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FileUpload } from 'graphql-upload-ts';
-import { AppError, badInput } from '../../errors.ts';
+import { AppError, badInput, ClientAbortedError, isClientAbort } from '../../errors.ts';
 import type { ExtractableType } from '../extraction/extraction.ts';
 import { SNIFF_BYTES, sniffType } from '../extraction/sniff.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -62,6 +62,7 @@ class Inspector extends Transform {
   }
 
   override _flush(done: TransformCallback) {
+    if (this.size === 0) return done(new AppError('BAD_USER_INPUT', `${this.filename} is empty`));
     if (this.type) return done();
     this.decide().then(() => done(), done);
   }
@@ -82,7 +83,22 @@ class Inspector extends Transform {
 const tooLarge = (max: number) =>
   new AppError('PAYLOAD_TOO_LARGE', `A file is larger than the limit of ${max} bytes`, { maxBytes: max });
 
+/** A BAD_USER_INPUT about one file names it in `issues`. */
+function withPath(err: unknown, path: (string | number)[]): unknown {
+  if (!(err instanceof AppError) || err.code !== 'BAD_USER_INPUT' || err.extensions.issues) return err;
+  return badInput(err.message, [{ path, message: err.message }]);
+}
+
+const refusalReason = (err: unknown) => {
+  const code = (err as Partial<AppError>).code;
+  if (code === 'PAYLOAD_TOO_LARGE') return 'too_large';
+  if (code === 'UNSUPPORTED_MEDIA_TYPE') return 'type';
+  if (err instanceof ClientAbortedError) return 'aborted';
+  return code === 'BAD_USER_INPUT' ? 'malformed' : 'error';
+};
+
 function mapUploadError(err: unknown, max: number): unknown {
+  if (isClientAbort(err)) return new ClientAbortedError();
   const { code, status } = (err ?? {}) as { code?: string; status?: number };
   if (code === 'FILE_TOO_LARGE' || status === 413) return tooLarge(max);
   if (code === 'TOO_MANY_FILES')
@@ -102,6 +118,7 @@ export function createUploadService(deps: {
     file: IncomingFile,
     owner: string,
     documentType: string | null,
+    path: (string | number)[],
   ): Promise<StoredFile> {
     const upload = await file;
     const filename = safeFilename(upload.filename);
@@ -121,7 +138,7 @@ export function createUploadService(deps: {
     } catch (err) {
       source.destroy();
       await store.remove(storageKey).catch(() => undefined);
-      throw mapUploadError(inspector.errored ?? err, maxBytes);
+      throw withPath(mapUploadError(inspector.errored ?? err, maxBytes), path);
     }
     metrics.uploads.inc();
     metrics.uploadBytes.inc(inspector.size);
@@ -158,6 +175,8 @@ export function createUploadService(deps: {
       files: IncomingFile[],
       owner: string,
       documentType: string | null = null,
+      /** The argument the files came in, for BAD_USER_INPUT paths: a list (`attachments`) or one (`file`). */
+      field: { name: string; list: boolean } = { name: 'attachments', list: true },
     ): Promise<StoredFile[]> {
       if (files.length > maxFiles) {
         metrics.uploadsRefused.inc({ reason: 'too_many' }, files.length);
@@ -166,14 +185,11 @@ export function createUploadService(deps: {
       }
       const stored: StoredFile[] = [];
       try {
-        for (const f of files) stored.push(await storeOne(f, owner, documentType));
+        for (const [i, f] of files.entries())
+          stored.push(await storeOne(f, owner, documentType, field.list ? [field.name, i] : [field.name]));
         return stored;
       } catch (err) {
-        const code = (err as AppError).code;
-        metrics.uploadsRefused.inc({
-          reason:
-            code === 'PAYLOAD_TOO_LARGE' ? 'too_large' : code === 'UNSUPPORTED_MEDIA_TYPE' ? 'type' : 'error',
-        });
+        metrics.uploadsRefused.inc({ reason: refusalReason(err) });
         await removeStored(stored);
         await discard(files);
         throw err;

@@ -148,7 +148,7 @@ export function createMetrics() {
 /** Known label sets exist from the first scrape at 0, so rate() and increase() see the first event. */
 function startAtZero(m: Metrics) {
   for (const scope of ['client', 'global']) m.rateLimited.inc({ scope }, 0);
-  for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'error'])
+  for (const reason of ['too_large', 'too_many', 'type', 'malformed', 'aborted', 'error'])
     m.uploadsRefused.inc({ reason }, 0);
   for (const reason of ['malformed', 'timeout', 'memory', 'unsupported', 'page_limit', 'retries_exhausted'])
     m.extractionFailures.inc({ reason }, 0);

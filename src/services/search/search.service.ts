@@ -18,14 +18,17 @@ export interface DocumentSearchResult {
   processingTimeMs: number;
 }
 
+export const MAX_OFFSET = 10_000;
+
 function validate(args: SearchArgs) {
   const issues: { path: string[]; message: string }[] = [];
   if (!args.query.trim()) issues.push({ path: ['query'], message: 'must not be empty' });
   if (args.query.length > 1000) issues.push({ path: ['query'], message: 'must be at most 1000 characters' });
   if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > 100)
     issues.push({ path: ['limit'], message: 'must be between 1 and 100' });
-  if (!Number.isInteger(args.offset) || args.offset < 0)
-    issues.push({ path: ['offset'], message: 'must be 0 or more' });
+  // Deep pages belong to cursor pagination; an offset scan this deep would only cost the database.
+  if (!Number.isInteger(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET)
+    issues.push({ path: ['offset'], message: `must be between 0 and ${MAX_OFFSET}` });
   const { createdAfter, createdBefore } = args.filter;
   if (createdAfter && createdBefore && createdAfter > createdBefore) {
     issues.push({ path: ['filter', 'createdBefore'], message: 'must not be before createdAfter' });
