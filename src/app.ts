@@ -165,7 +165,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       const state = await services.readiness();
       return sendJson(res, state.ready ? 200 : 503, state);
     }
-    if (path === '/metrics' && config.metrics && config.metrics.port === null) return serveMetrics(req, res);
+    if (path === '/metrics' && config.metrics?.onPublicPort) return serveMetrics(req, res);
     if (path === '/health') return yoga(req, res, { req, res, requestId, transport: 'http' });
     if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', `No route ${req.method} ${path}`);
     // One spelling for Yoga, whose own matching is looser (any URL ending in /graphql).
@@ -205,6 +205,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
       url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
       if (config.metrics?.port != null)
         metricsServer = await listenMetrics(serveMetrics, config.metrics.port, config.http.host, log);
+      else if (config.metrics && !config.metrics.onPublicPort)
+        log.warn('/metrics is served nowhere: in production set METRICS_TOKEN or METRICS_PORT');
     },
     async stop() {
       for (const ws of wss.clients) ws.close(1001, 'Server shutting down');

@@ -120,7 +120,7 @@ const env = z.object({
   CORS_ORIGINS: list.pipe(z.array(origin)).optional(),
   CONTACT_SOURCES: list.pipe(z.array(z.string().min(1).max(64)).min(1)).default(['website']),
   WS_CONNECTIONS_PER_ADDRESS: positiveInt.max(10_000).default(20),
-  HTTP_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(64),
+  HTTP_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
   // 25 MiB at 1 Mbit/s takes about 210 s.
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(300_000),
@@ -150,7 +150,8 @@ function build(e: z.output<typeof env>) {
         headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
         requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
         keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-        connectionsPerAddress: e.HTTP_CONNECTIONS_PER_ADDRESS,
+        // Behind a trusted proxy every TCP connection comes from it: the proxy caps clients instead.
+        connectionsPerAddress: e.HTTP_CONNECTIONS_PER_ADDRESS ?? (e.TRUST_PROXY ? 0 : 64),
       },
     },
     dataDir: e.DATA_DIR,
@@ -242,6 +243,9 @@ function build(e: z.output<typeof env>) {
       ? {
           port: e.METRICS_PORT ?? null,
           token: e.METRICS_TOKEN ?? null,
+          // On the public port: never beside METRICS_PORT; in production only behind METRICS_TOKEN.
+          onPublicPort:
+            e.METRICS_PORT === undefined && (e.NODE_ENV !== 'production' || Boolean(e.METRICS_TOKEN)),
           operationCap: e.METRICS_OPERATION_CAP,
           knownOperations: e.METRICS_KNOWN_OPERATIONS ?? null,
         }

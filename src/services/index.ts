@@ -87,7 +87,7 @@ export async function createServices(config: Config, log: Logger) {
   const jobs = createJobQueue(databaseUrl, log, config.jobs);
   await jobs.start(queueSpecs(config), { setPolicies: config.workers > 0 });
   const events = createEvents(config.redis?.url ?? null, metrics);
-  const rateLimits = createRateLimits(config.rateLimit, metrics);
+  const rateLimits = createRateLimits({ ...config.rateLimit, redisUrl: config.redis?.url ?? null }, metrics);
   const uploads = createUploadService({
     store,
     metrics,
@@ -234,6 +234,7 @@ export async function createServices(config: Config, log: Logger) {
       await ocr?.pool.close();
       await search.close();
       await events.close();
+      await rateLimits.close();
       await orm.close(true);
       if (embedded) await embedded.stop();
     },

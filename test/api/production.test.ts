@@ -10,6 +10,7 @@ describe('in production', () => {
       startTestApp({
         NODE_ENV: 'production',
         GRAPHIQL: 'true',
+        METRICS_TOKEN: 'metrics-token-0123456789',
         CORS_ORIGINS: 'https://www.example.com, https://example.com',
       }),
     ]);
@@ -57,5 +58,18 @@ describe('in production', () => {
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
       await res.text();
     }
+  });
+
+  it('serves /metrics on the public port only with METRICS_TOKEN', async () => {
+    const open = await fetch(`${off.url}/metrics`);
+    expect(open.status).toBe(404);
+    expect(await open.text()).not.toContain('process_cpu_seconds_total');
+    const bare = await fetch(`${on.url}/metrics`);
+    expect(bare.status).toBe(401);
+    await bare.text();
+    const scraped = await fetch(`${on.url}/metrics`, {
+      headers: { authorization: 'Bearer metrics-token-0123456789' },
+    });
+    expect(await scraped.text()).toContain('process_cpu_seconds_total');
   });
 });

@@ -44,4 +44,21 @@ describe('rate limits', () => {
     expect(metrics).toMatch(/^dossier_rate_limited_total\{scope="client"\} 1$/m);
     expect(metrics).toMatch(/^dossier_rate_limited_total\{scope="global"\} 1$/m);
   });
+
+  it('keeps one budget for an IPv6 /64, the block one subscriber holds', async () => {
+    const v6 = await startTestApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'true' });
+    try {
+      const from = async (ip: string) =>
+        (await v6.gql(SUBMIT, { input: contactInput() }, { 'x-forwarded-for': ip })).errors?.[0]?.extensions
+          ?.code ?? 'ok';
+      expect([
+        await from('2001:db8:1:2::1'),
+        await from('2001:db8:1:2:ffff::9'),
+        await from('2001:db8:1:2:abcd:1:2:3'),
+        await from('2001:db8:1:3::1'),
+      ]).toEqual(['ok', 'ok', 'RATE_LIMITED', 'ok']);
+    } finally {
+      await v6.stop();
+    }
+  });
 });

@@ -2,8 +2,9 @@ import { rm } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { STAFF_TOKEN } from '../support/app.ts';
+import { postGraphQL, STAFF_TOKEN } from '../support/app.ts';
 import { createTestDatabase } from '../support/db.ts';
+import { contactInput, SUBMIT } from '../support/factories.ts';
 import { scrape, total } from '../support/metrics.ts';
 import {
   documentStatus,
@@ -37,7 +38,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   [redis, db, dataDir] = await Promise.all([startRedis(), createTestDatabase(), tempDir('dossier-cross-')]);
-  env = dossierEnv(db.url, dataDir, { REDIS_URL: redis.url });
+  env = dossierEnv(db.url, dataDir, { REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '4' });
   // One at a time: both would create the same tables on a fresh database.
   api = await startServerProcess({ ...env, WORKERS: '0' });
   running.push(api);
@@ -100,5 +101,15 @@ describe('processes sharing PostgreSQL and Redis', () => {
     expect(await documentStatus(db.url, second)).toBe('COMPLETED');
     expect(sub.errors).toEqual([]);
     await sub.close();
+  }, 60_000);
+
+  it('spends one rate budget per client address across processes sharing Redis', async () => {
+    const second = await startServerProcess({ ...env, WORKERS: '0' });
+    running.push(second);
+    const submit = async (url: string) =>
+      (await postGraphQL(url, SUBMIT, { input: contactInput() })).errors?.[0]?.extensions?.code ?? 'ok';
+    const answers = [];
+    for (const url of [api.url, second.url, api.url, second.url, second.url]) answers.push(await submit(url));
+    expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED']);
   }, 60_000);
 });

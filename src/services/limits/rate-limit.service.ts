@@ -1,25 +1,51 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import { AppError } from '../../errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { addressBucket } from './address-bucket.ts';
 
 export interface RateLimits {
   /** Spends one submission from the client's and the global budget; throws RATE_LIMITED when either is spent. */
   consume(clientIp: string): Promise<void>;
+  close(): Promise<void>;
 }
 
+/**
+ * Per-client (an IPv6 /64 is one client) and global submission budgets. With Redis, every API process
+ * spends from the same budgets; while Redis cannot answer, each process falls back to its own
+ * in-memory budgets (intake stays up, the limit is then per process).
+ */
 export function createRateLimits(
-  opts: { perClientPerMinute: number; globalPerMinute: number },
+  opts: { perClientPerMinute: number; globalPerMinute: number; redisUrl: string | null },
   metrics: Metrics,
 ): RateLimits {
-  const perClient = new RateLimiterMemory({
-    keyPrefix: 'client',
-    points: opts.perClientPerMinute,
-    duration: 60,
-  });
-  const global = new RateLimiterMemory({ keyPrefix: 'global', points: opts.globalPerMinute, duration: 60 });
-  const spend = async (limiter: RateLimiterMemory, key: string, scope: 'client' | 'global') => {
+  // No offline queue: a command fails at once while Redis is away, and the in-memory insurance answers.
+  const redis = opts.redisUrl
+    ? new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    : null;
+  redis?.on('error', () => undefined); // reconnects by itself; requests meanwhile use the insurance limiter
+  const limiter = (keyPrefix: string, points: number): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix, points, duration: 60 });
+    return redis
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `dossier:rate:${keyPrefix}`,
+          points,
+          duration: 60,
+          insuranceLimiter: memory,
+        })
+      : memory;
+  };
+  const perClient = limiter('client', opts.perClientPerMinute);
+  const global = limiter('global', opts.globalPerMinute);
+  const spend = async (budget: RateLimiterAbstract, key: string, scope: 'client' | 'global') => {
     try {
-      await limiter.consume(key);
+      await budget.consume(key);
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       metrics.rateLimited.inc({ scope });
@@ -32,8 +58,11 @@ export function createRateLimits(
   };
   return {
     async consume(clientIp) {
-      await spend(perClient, clientIp, 'client');
+      await spend(perClient, addressBucket(clientIp), 'client');
       await spend(global, 'all', 'global');
+    },
+    async close() {
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }
