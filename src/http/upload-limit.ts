@@ -23,16 +23,22 @@ export function uploadsIn(operations: unknown): Set<Upload> {
  *   every file at its limit can only carry a file over the limit: `cannotFit` says so, and the
  *   request is refused before the rest of it is read.
  * - graphql-upload-ts's parser silently skips fields past `operations` and `map`, however many; a
- *   second busboy (its values not kept) counts them and calls `onExtraField` at the first one.
+ *   second busboy (its values not kept) counts them and calls `onExtraField` at the first one. It
+ *   stops at the first file, so the files' bytes are parsed once (what follows is bounded by the
+ *   answer: the request is not read long after it).
  */
 export function watchMultipart(req: IncomingMessage, maxFileBytes: number, onExtraField: () => void) {
   let read = 0;
   const fields = busboy({ headers: req.headers, limits: { fields: 2, files: 0, fieldSize: 0 } });
   fields.on('error', () => undefined); // malformed bodies are graphql-upload-ts's to report
   fields.once('fieldsLimit', onExtraField);
+  let counting = true;
+  fields.once('filesLimit', () => {
+    counting = false;
+  });
   const count = (chunk: Buffer) => {
     read += chunk.length;
-    fields.write(chunk);
+    if (counting) fields.write(chunk);
   };
   req.on('data', count);
   const stop = () => {
