@@ -45,7 +45,7 @@ builder.queryField('searchDocuments', (t) =>
       query: t.arg.string({ required: true }),
       filter: t.arg({ type: DocumentSearchFilter }),
       limit: t.arg.int({ defaultValue: 10 }),
-      offset: t.arg.int({ defaultValue: 0, description: '0..10000; deeper pages are not served' }),
+      offset: t.arg.int({ defaultValue: 0 }),
     },
     resolve: searchDocuments,
   }),
