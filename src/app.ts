@@ -167,7 +167,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } = {}): Pro
     }
     if (path === '/metrics' && config.metrics?.onPublicPort) return serveMetrics(req, res);
     if (path === '/health') return yoga(req, res, { req, res, requestId, transport: 'http' });
-    if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', `No route ${req.method} ${path}`);
+    if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found');
     // One spelling for Yoga, whose own matching is looser (any URL ending in /graphql).
     const query = req.url?.indexOf('?') ?? -1;
     req.url = query >= 0 ? `/graphql${req.url!.slice(query)}` : '/graphql';

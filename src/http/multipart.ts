@@ -51,12 +51,9 @@ export function createMultipartHandler(limits: { maxBytes: number; maxFiles: num
     let extraField = false;
     const body = watchMultipart(req, limits.maxBytes, () => {
       extraField = true;
-      // Operations already running see their pending files fail; nothing of the request is stored.
+      // Counting ends at the first file, so operations already running only wait for files: they fail.
       const error = badInput(EXTRA_FIELDS, [{ path: [], message: EXTRA_FIELDS }]);
-      for (const upload of uploadsIn(operations)) {
-        if (upload.file) upload.file.capacitor?.destroy(error);
-        else upload.reject(error);
-      }
+      for (const upload of uploadsIn(operations)) if (!upload.file) upload.reject(error);
     });
     const parsing = processRequest(req, res, {
       // busboy refuses a file that reaches maxFileSize; MAX_UPLOAD_BYTES itself is allowed.
