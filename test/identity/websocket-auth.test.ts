@@ -53,7 +53,10 @@ function connect(authorization: string | null) {
       },
     );
   });
-  return { closed, opened: within(opened, 10_000, 'connection_ack'), acknowledged: () => acknowledged };
+  const acked = within(opened, 10_000, 'connection_ack');
+  // A refused socket is never acknowledged: its timer's rejection must not go unhandled.
+  acked.catch(() => undefined);
+  return { closed, opened: acked, acknowledged: () => acknowledged };
 }
 
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
