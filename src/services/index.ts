@@ -88,6 +88,7 @@ export async function createServices(config: Config, log: Logger) {
   await jobs.start(queueSpecs(config), { setPolicies: config.workers > 0 });
   const events = createEvents(config.redis?.url ?? null, metrics);
   const rateLimits = createRateLimits({ ...config.rateLimit, redisUrl: config.redis?.url ?? null }, metrics);
+  await rateLimits.ready();
   const uploads = createUploadService({
     store,
     metrics,

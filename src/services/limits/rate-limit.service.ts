@@ -12,6 +12,8 @@ import { addressBucket } from './address-bucket.ts';
 export interface RateLimits {
   /** Spends one submission from the client's and the global budget; throws RATE_LIMITED when either is spent. */
   consume(clientIp: string): Promise<void>;
+  /** Resolves once Redis answers (at most a few seconds), so a fresh process spends the shared budget. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,17 @@ export function createRateLimits(
     }
   };
   return {
+    async ready() {
+      const client = redis;
+      if (!client || client.status === 'ready') return;
+      await new Promise<void>((ok) => {
+        const timer = setTimeout(ok, 5000);
+        client.once('ready', () => {
+          clearTimeout(timer);
+          ok();
+        });
+      });
+    },
     async consume(clientIp) {
       await spend(perClient, addressBucket(clientIp), 'client');
       await spend(global, 'all', 'global');
