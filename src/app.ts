@@ -18,7 +18,7 @@ import { canonicalPath, clientAddress, requestIdFrom, sendError, sendJson } from
 import { attachWebSocket } from './http/websocket.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
-import { createServices, type Services } from './services/index.ts';
+import { createServices, type ServiceOptions, type Services } from './services/index.ts';
 import { startWorkers, type Workers } from './worker-runner.ts';
 
 const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
@@ -51,9 +51,9 @@ function corsFor(origins: string[] | null): YogaServerOptions<ServerContext, Con
   };
 }
 
-export async function buildApp(config: Config, opts: { log?: Logger } = {}): Promise<App> {
+export async function buildApp(config: Config, opts: { log?: Logger } & ServiceOptions = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const services = await createServices(config, log);
+  const services = await createServices(config, log, opts);
   const { metrics, auth, orm } = services;
   const production = config.env === 'production';
   const serveMetrics = metricsHandler({

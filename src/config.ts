@@ -127,6 +127,9 @@ const env = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   ERASURE_TIMEOUT_SECONDS: positiveInt.max(86_400).default(300),
+  RETENTION_DAYS: positiveInt.max(36_500).optional(),
+  SPAM_RETENTION_DAYS: z.union([z.literal('never'), positiveInt.max(36_500)]).default(30),
+  AUDIT_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 export type Env = z.input<typeof env>;
@@ -236,6 +239,11 @@ function build(e: z.output<typeof env>) {
     privacy: {
       // How long one erasure run may take before its process is presumed dead and the job runs again.
       erasureTimeoutSeconds: e.ERASURE_TIMEOUT_SECONDS,
+      // Age (from intake) past which ARCHIVED and SPAM contacts are erased; null keeps them.
+      retentionDays: e.RETENTION_DAYS ?? null,
+      spamRetentionDays: e.SPAM_RETENTION_DAYS === 'never' ? null : e.SPAM_RETENTION_DAYS,
+      // Keys the hash of an erased address in the audit log; generated in DATA_DIR when unset.
+      auditHashSecret: e.AUDIT_HASH_SECRET ?? null,
     },
     // How often stalled jobs (their process died) are found and retried, among other queue upkeep.
     jobs: { maintenanceSeconds: e.JOB_MAINTENANCE_SECONDS },

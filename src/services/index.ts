@@ -27,9 +27,11 @@ import { createOutboxMailer } from './mail/outbox.mailer.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { createPipeline } from './pipeline/pipeline.service.ts';
 import { createErasureService } from './privacy/erasure.service.ts';
+import { createRetention } from './privacy/retention.ts';
 import { createIndexRepair } from './search/index-repair.ts';
 import { createSearchService } from './search/search.service.ts';
 import type { SearchEngine } from './search/search-engine.ts';
+import { readOrCreateSecret } from './shared/secret-file.ts';
 import { createDiskStore } from './storage/disk.store.ts';
 import type { ObjectStore } from './storage/storage.ts';
 
@@ -60,8 +62,13 @@ async function createSearchEngine(
   return { engine: createPostgresEngine(pool), close: () => pool.end() };
 }
 
+export interface ServiceOptions {
+  /** The time as retention sees it (tests move it forward). */
+  clock?: () => Date;
+}
+
 /** Builds every service once; the GraphQL context hands them to resolvers. No DI container. */
-export async function createServices(config: Config, log: Logger) {
+export async function createServices(config: Config, log: Logger, opts: ServiceOptions = {}) {
   if (config.ocr) await checkOcrInstalled(config.ocr);
   const embedded = config.database
     ? null
@@ -155,6 +162,20 @@ export async function createServices(config: Config, log: Logger) {
     mailer,
     jobs,
     metrics,
+    audit,
+    auditHashSecret:
+      config.privacy.auditHashSecret ??
+      (await readOrCreateSecret(join(resolve(config.dataDir), 'audit-hash-secret'))).secret,
+    log,
+  });
+  const retention = createRetention({
+    orm,
+    erasure,
+    policy: {
+      retentionDays: config.privacy.retentionDays,
+      spamRetentionDays: config.privacy.spamRetentionDays,
+    },
+    clock: opts.clock ?? (() => new Date()),
     log,
   });
 
@@ -227,6 +248,7 @@ export async function createServices(config: Config, log: Logger) {
     repair,
     pipeline,
     erasure,
+    retention,
     readiness,
     refreshGauges,
     async close() {

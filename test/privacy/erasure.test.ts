@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -18,6 +18,9 @@ const metric = async (t: TestApp, name: string, labels: Record<string, string>) 
   total(await scrape(t.url), name, labels) ?? 0;
 
 const CONTACT = `query ($id: ID!) { contact(id: $id) { id } }`;
+const AUDIT_HASH_SECRET = 'audit-hash-secret-for-the-erasure-tests';
+const AUDIT = `query ($id: ID) { auditEvents(action: "contact.erase", subjectId: $id) {
+  edges { node { actor action subjectType subjectId requestId details } } } }`;
 const SEARCH = `query ($q: String!) { searchDocuments(query: $q) { totalHits } }`;
 
 // One run per family of stores: disk + PostgreSQL search, and S3 (s3rver) + Meilisearch (the stand-in).
@@ -103,7 +106,7 @@ describe('erasure with work in flight, by email, and who may ask', () => {
   let app: Awaited<ReturnType<typeof startNotificationApp>>;
   let t: TestApp;
   beforeAll(async () => {
-    app = await startNotificationApp({ NOTIFY_WAIT_SECONDS: '0' });
+    app = await startNotificationApp({ NOTIFY_WAIT_SECONDS: '0', AUDIT_HASH_SECRET });
     t = app.t;
   });
   afterAll(() => app?.stop());
@@ -153,6 +156,29 @@ describe('erasure with work in flight, by email, and who may ask', () => {
     );
     expect([...r.data!.eraseContactsByEmail.contactIds].sort()).toEqual([...ids].sort());
     await erasureDone(t, r.data!.eraseContactsByEmail.id);
+    // One audit event: the contact ids and a keyed hash of the address, never the address itself.
+    const audit = await t.staff<{ auditEvents: { edges: { node: Record<string, unknown> }[] } }>(AUDIT, {
+      id: r.data!.eraseContactsByEmail.id,
+    });
+    const events = audit.data!.auditEvents.edges.map((e) => ({
+      ...e.node,
+      details: JSON.parse(String(e.node.details)),
+    }));
+    expect(events).toEqual([
+      {
+        actor: 'root',
+        action: 'contact.erase',
+        subjectType: 'Erasure',
+        subjectId: r.data!.eraseContactsByEmail.id,
+        requestId: expect.any(String),
+        details: {
+          reason: 'request',
+          contactIds: [...ids].sort(),
+          emailHashes: [createHmac('sha256', AUDIT_HASH_SECRET).update(`${m}@example.com`).digest('hex')],
+        },
+      },
+    ]);
+    expect(JSON.stringify(events).toLowerCase()).not.toContain(m.toLowerCase());
     for (const id of ids) expect((await t.staff(CONTACT, { id })).data).toEqual({ contact: null });
     expect((await t.staff(CONTACT, { id: other })).data).toEqual({ contact: { id: other } });
     const traces = await findTraces({ databaseUrl: t.databaseUrl, dirs: [t.dataDir] }, { text: [`${m}@`] });

@@ -66,7 +66,7 @@ export async function postGraphQL<T>(
 /** Starts the real app on a free port against a fresh database in the run's PostgreSQL. */
 export async function startTestApp(
   env: Env = {},
-  opts: { database?: string; dataDir?: string; log?: Logger } = {},
+  opts: { database?: string; dataDir?: string; log?: Logger; clock?: () => Date } = {},
 ): Promise<TestApp> {
   const db = opts.database ? null : await createTestDatabase();
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'dossier-test-')));
@@ -83,7 +83,7 @@ export async function startTestApp(
     RATE_LIMIT_GLOBAL_PER_MINUTE: '100000',
     ...env,
   } as Record<string, string>);
-  const app = await buildApp(config, { log: opts.log ?? createLogger(config.logLevel) });
+  const app = await buildApp(config, { log: opts.log ?? createLogger(config.logLevel), clock: opts.clock });
   await app.start();
   const url = app.url;
   return {

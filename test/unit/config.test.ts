@@ -17,6 +17,20 @@ describe('loadConfig', () => {
     expect(c.mail.concurrency).toBe(8);
   });
 
+  it('keeps contacts forever by default except SPAM (30 days); "never" keeps SPAM too', () => {
+    expect(loadConfig({}).privacy).toMatchObject({ retentionDays: null, spamRetentionDays: 30 });
+    expect(loadConfig({ RETENTION_DAYS: '365', SPAM_RETENTION_DAYS: 'never' }).privacy).toMatchObject({
+      retentionDays: 365,
+      spamRetentionDays: null,
+    });
+    for (const bad of [
+      { RETENTION_DAYS: '0' },
+      { SPAM_RETENTION_DAYS: 'soon' },
+      { AUDIT_HASH_SECRET: 'short' },
+    ])
+      expect(() => loadConfig(bad)).toThrow(Object.keys(bad)[0]);
+  });
+
   it('names every bad variable in one error', () => {
     let message = '';
     try {

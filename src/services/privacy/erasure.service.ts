@@ -1,8 +1,10 @@
+import { createHmac } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import { type Erasure, ErasureEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -19,6 +21,9 @@ export interface ErasureDeps {
   mailer: Mailer;
   jobs: JobQueue;
   metrics: Metrics;
+  audit: AuditService;
+  /** Keys the hash of an erased address in the audit event (see `emailHash`). */
+  auditHashSecret: string;
   log: Logger;
 }
 
@@ -30,8 +35,20 @@ class NotificationInFlight extends Error {}
 /** Where a contact's objects live: every document key starts with it (see uploads.service). */
 export const contactPrefix = (contactId: string) => `documents/${contactId.toLowerCase()}/`;
 
+/** Who asked: a staff member's request, or the system itself (retention). */
+export type Requester = Pick<AuditRecord, 'actor' | 'requestId'>;
+export const RETENTION_ACTOR: Requester = { actor: 'system:retention' };
+
+/**
+ * What the audit keeps of an erased address: HMAC-SHA256 under a secret kept outside the database,
+ * over the address trimmed and in lower case. Whoever holds the secret can tell whether an address
+ * was erased; a reader of the audit table alone cannot test guesses.
+ */
+export const emailHash = (secret: string, email: string) =>
+  createHmac('sha256', secret).update(email.trim().toLowerCase()).digest('hex');
+
 export function createErasureService(deps: ErasureDeps) {
-  const { orm, store, engine, mailer, jobs, metrics, log } = deps;
+  const { orm, store, engine, mailer, jobs, metrics, audit, log } = deps;
 
   /** The erasure already covering one of these contacts (pending or done), to answer instead of a new one. */
   async function existing(em: EntityManager, contactIds: string[]): Promise<Erasure | null> {
@@ -41,16 +58,36 @@ export function createErasureService(deps: ErasureDeps) {
     return rows[0] ? em.findOne(ErasureEntity, { id: rows[0].id }) : null;
   }
 
-  /** Records the erasure and queues its job in one transaction. */
+  /** Records the erasure, its audit event and its job in one transaction. */
   async function start(
     em: EntityManager,
     contactIds: string[],
-    actor: string,
+    by: Requester,
     reason: ErasureReason,
   ): Promise<Erasure> {
     const erasure = await em.transactional(async (tx) => {
-      const e = tx.create(ErasureEntity, { contactIds, documentIds: [], actor, reason, status: 'PENDING' });
+      const e = tx.create(ErasureEntity, {
+        contactIds,
+        documentIds: [],
+        actor: by.actor,
+        reason,
+        status: 'PENDING',
+      });
       await tx.flush();
+      const { rows } = await sql<{ email: string }>`
+        select distinct lower(trim(email)) as email from contacts
+         where id = any(${contactIds}::uuid[]) order by 1`.execute(tx.getKysely());
+      await audit.record(tx, {
+        ...by,
+        action: 'contact.erase',
+        subjectType: 'Erasure',
+        subjectId: e.id,
+        details: {
+          reason,
+          contactIds: [...contactIds].sort(),
+          emailHashes: rows.map((r) => emailHash(deps.auditHashSecret, r.email)),
+        },
+      });
       await jobs.enqueue(tx, QUEUES.erase, { erasureId: e.id });
       return e;
     });
@@ -131,7 +168,7 @@ export function createErasureService(deps: ErasureDeps) {
 
   return {
     /** Erasure of one contact; asking again answers the same erasure (and restarts a failed one). */
-    async eraseContact(em: EntityManager, id: string, actor: string): Promise<Erasure> {
+    async eraseContact(em: EntityManager, id: string, by: Requester): Promise<Erasure> {
       if (!isUuid(id)) throw new AppError('NOT_FOUND', 'No such contact');
       const before = await existing(em, [id.toLowerCase()]);
       const ids = await contactsWhere(em, { ids: [id] });
@@ -140,19 +177,19 @@ export function createErasureService(deps: ErasureDeps) {
         throw new AppError('NOT_FOUND', 'No such contact');
       }
       if (before && before.status !== 'DONE') return resume(em, before);
-      return start(em, ids, actor, 'request');
+      return start(em, ids, by, 'request');
     },
 
     /** Erasure of every contact with this address, compared without regard to case. */
-    async eraseByEmail(em: EntityManager, email: string, actor: string): Promise<Erasure> {
+    async eraseByEmail(em: EntityManager, email: string, by: Requester): Promise<Erasure> {
       const ids = await contactsWhere(em, { email: email.trim() });
       if (ids.length === 0) throw new AppError('NOT_FOUND', 'No contact has this address');
-      return start(em, ids, actor, 'request');
+      return start(em, ids, by, 'request');
     },
 
     /** Erasure of contacts chosen by the system (retention). */
-    eraseMany: (em: EntityManager, contactIds: string[], actor: string, reason: ErasureReason) =>
-      start(em, contactIds, actor, reason),
+    eraseMany: (em: EntityManager, contactIds: string[], by: Requester, reason: ErasureReason) =>
+      start(em, contactIds, by, reason),
 
     byId: (em: EntityManager, id: string): Promise<Erasure | null> =>
       isUuid(id) ? em.findOne(ErasureEntity, { id }) : Promise.resolve(null),

@@ -2,10 +2,19 @@ import type { Logger } from '../../logger.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import type { ErasureService } from './erasure.service.ts';
+import type { Retention } from './retention.ts';
 
-/** Registers the erasure queue's handler: each run finishes what an earlier one left. */
-export async function registerPrivacyJobs(deps: { jobs: JobQueue; erasure: ErasureService; log: Logger }) {
-  const { jobs, erasure, log } = deps;
+/** Daily, at a quiet hour (UTC); pg-boss runs a schedule once across all processes. */
+export const RETENTION_CRON = '17 3 * * *';
+
+/** Registers the erasure queue's handler (each run finishes what an earlier one left) and retention's. */
+export async function registerPrivacyJobs(deps: {
+  jobs: JobQueue;
+  erasure: ErasureService;
+  retention: Retention;
+  log: Logger;
+}) {
+  const { jobs, erasure, retention, log } = deps;
   await jobs.work<{ erasureId: string }>(QUEUES.erase, 1, async (job) => {
     try {
       return await erasure.run(job.data.erasureId);
@@ -17,4 +26,6 @@ export async function registerPrivacyJobs(deps: { jobs: JobQueue; erasure: Erasu
       throw new Error(`erasure attempt failed (${err instanceof Error ? err.name : 'error'})`);
     }
   });
+  await jobs.work(QUEUES.retention, 1, () => retention.sweep());
+  await jobs.schedule(QUEUES.retention, RETENTION_CRON);
 }
