@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -74,6 +75,34 @@ async function subscribe() {
   return { events, errors, close: () => client.dispose() };
 }
 
+/** A TCP link to `target` that holds each new connection's traffic for `delayMs` before passing it on. */
+async function slowLink(target: string, delayMs: number) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => client.destroy());
+    setTimeout(() => {
+      if (client.destroyed) return;
+      const upstream = connect(Number(port), hostname);
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      client.pipe(upstream).pipe(client);
+    }, delayMs);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port: local } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${local}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => ok());
+      }),
+  };
+}
+
 describe('processes sharing PostgreSQL and Redis', () => {
   it('delivers documentProcessed to a subscriber on another process; WORKERS=0 extracts nothing; npm run worker does', async () => {
     const sub = await subscribe();
@@ -103,13 +132,22 @@ describe('processes sharing PostgreSQL and Redis', () => {
     await sub.close();
   }, 60_000);
 
-  it('spends one rate budget per client address across processes sharing Redis', async () => {
-    const second = await startServerProcess({ ...env, WORKERS: '0' });
+  it('spends one rate budget per client address across processes sharing Redis, from their first request', async () => {
+    // The second process reaches Redis through a link that answers only after 3 s: it must not serve
+    // before Redis does, or its first submissions would spend its own in-memory budget instead.
+    const slow = await slowLink(redis.url, 3000);
+    const second = await startServerProcess({ ...env, WORKERS: '0', REDIS_URL: slow.url });
     running.push(second);
-    const submit = async (url: string) =>
-      (await postGraphQL(url, SUBMIT, { input: contactInput() })).errors?.[0]?.extensions?.code ?? 'ok';
-    const answers = [];
-    for (const url of [api.url, second.url, api.url, second.url, second.url]) answers.push(await submit(url));
-    expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED']);
+    try {
+      const submit = async (url: string) =>
+        (await postGraphQL(url, SUBMIT, { input: contactInput() })).errors?.[0]?.extensions?.code ?? 'ok';
+      const answers = [];
+      for (const url of [second.url, api.url, api.url, api.url, second.url, api.url])
+        answers.push(await submit(url));
+      expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+    } finally {
+      await stopProcess(second);
+      await slow.close();
+    }
   }, 60_000);
 });
