@@ -304,6 +304,7 @@ describe('contact notification over SES', () => {
     await gate.down();
     try {
       // Each submission wakes the notification worker; after a failure it rests half a second instead.
+      const started = Date.now();
       for (let i = 0; i < 20; i++) {
         ids.push(await submit(contactInput({ name: `Outage Stream ${i}` })));
         await new Promise((r) => setTimeout(r, 100));
@@ -314,7 +315,9 @@ describe('contact notification over SES', () => {
       );
       const attempts = (rows[0] as { n: number }).n;
       expect(attempts).toBeGreaterThan(0);
-      expect(attempts).toBeLessThanOrEqual(10);
+      // About one attempt per rest while the stream lasts (longer on a loaded machine), never one each.
+      const rests = Math.ceil((Date.now() - started) / 500);
+      expect(attempts).toBeLessThanOrEqual(Math.min(rests + 3, ids.length - 1));
     } finally {
       await gate.up();
     }
