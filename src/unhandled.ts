@@ -1,5 +1,5 @@
 import type { Logger } from './logger.ts';
-import { isPostgresUnavailable } from './services/unavailable.ts';
+import { isPostgresUnavailable } from './services/shared/connection-errors.ts';
 
 /**
  * pg-boss 10 completes and fails jobs without awaiting (manager.js `work`): a job that ends while

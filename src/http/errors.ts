@@ -1,7 +1,7 @@
 import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { AppError, UnavailableError } from '../errors.ts';
-import { isPostgresUnavailable } from '../services/unavailable.ts';
+import { isPostgresUnavailable } from '../services/shared/connection-errors.ts';
 
 /** True for errors that mean PostgreSQL cannot be reached, as opposed to a bad query. */
 export const isDatabaseDown = (err: unknown): boolean =>

@@ -3,11 +3,14 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ZodPlugin from '@pothos/plugin-zod';
+import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { type FileUpload, GraphQLUpload } from 'graphql-upload-ts';
 import { z } from 'zod';
 import type { Context } from '../context.ts';
 import { AppError, badInput } from '../errors.ts';
+import { incomingFile } from '../http/incoming-file.ts';
+import type { IncomingFile } from '../services/documents/uploads.service.ts';
 
 const pageSize = z.number().int().min(1, 'must be 1..100').max(100, 'must be 1..100');
 
@@ -24,7 +27,7 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
-    Upload: { Input: Promise<FileUpload>; Output: never };
+    Upload: { Input: IncomingFile; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ZodPlugin],
@@ -80,4 +83,14 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('Upload', GraphQLUpload);
+// Services receive their own IncomingFile, never the upload library's type.
+builder.addScalarType(
+  'Upload',
+  new GraphQLScalarType<IncomingFile, never>({
+    name: GraphQLUpload.name,
+    description: GraphQLUpload.description,
+    serialize: GraphQLUpload.serialize as () => never,
+    parseLiteral: GraphQLUpload.parseLiteral as () => never,
+    parseValue: (value) => incomingFile(GraphQLUpload.parseValue(value) as Promise<FileUpload>),
+  }),
+);

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 
-const singleLine = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .regex(/^[^\p{Cc}]*$/u, 'must be a single line without control characters');
+import { singleLine } from '../shared/text-rules.ts';
 
 /** Rules for each ContactInput field; the GraphQL input applies them one by one so issues name the field. */
 export const contactFieldRules = {

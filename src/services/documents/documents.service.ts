@@ -1,21 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { z } from 'zod';
 import type { Actor } from '../../context.ts';
 import { ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
+import { singleLine } from '../shared/text-rules.ts';
 import { isUuid } from '../shared/uuid.ts';
 import { earlierDuplicates } from './duplicates.ts';
 import type { IncomingFile, UploadService } from './uploads.service.ts';
 
-export const documentTypeSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must be a single line without control characters');
+export const documentTypeSchema = singleLine(100).min(1, 'must not be empty');
 
 export function createDocumentService(deps: { uploads: UploadService; jobs: JobQueue; audit: AuditService }) {
   const { uploads, jobs, audit } = deps;

@@ -1,13 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
-import type { FileUpload } from 'graphql-upload-ts';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { AppError, badInput, ClientAbortedError, isClientAbort } from '../../errors.ts';
 import type { ExtractableType } from '../extraction/extraction.ts';
 import { SNIFF_BYTES, sniffType } from '../extraction/sniff.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ObjectStore } from '../storage/storage.ts';
 
-export type IncomingFile = Promise<FileUpload>;
+/**
+ * A file as the transport hands it over (see src/http/incoming-file.ts): `open` resolves when its
+ * bytes are reached, and rejects when the request ends first; `release` frees what holds it.
+ */
+export interface IncomingFile {
+  open(): Promise<{ filename: string; stream(): Readable }>;
+  release(): Promise<void>;
+}
 
 export interface StoredFile {
   id: string;
@@ -120,14 +126,14 @@ export function createUploadService(deps: {
     documentType: string | null,
     path: (string | number)[],
   ): Promise<StoredFile> {
-    const upload = await file;
+    const upload = await file.open();
     const filename = safeFilename(upload.filename);
     const id = randomUUID();
     const storageKey = `documents/${owner}/${id}/${filename}`;
     const inspector = new Inspector(filename, maxBytes);
-    let source: ReturnType<FileUpload['createReadStream']>;
+    let source: Readable;
     try {
-      source = upload.createReadStream();
+      source = upload.stream();
     } catch (err) {
       throw mapUploadError(err, maxBytes);
     }
@@ -159,14 +165,7 @@ export function createUploadService(deps: {
 
   /** Releases the temp files of uploads that will not be stored. */
   async function discard(files: IncomingFile[]) {
-    await Promise.all(
-      files.map((f) =>
-        f.then(
-          (u) => u.capacitor?.release?.(),
-          () => undefined,
-        ),
-      ),
-    );
+    await Promise.all(files.map((f) => f.release()));
   }
 
   return {

@@ -1,3 +1,4 @@
+import escapeHtml from 'escape-html';
 import { CONTACT_HEADER, type OutgoingMail } from './mailer.ts';
 
 export interface NotificationDocument {
@@ -54,15 +55,6 @@ function multiLine(value: string): string {
 export function safeAddress(value: string): string | null {
   const v = value.trim();
   return v.length <= 254 && simpleAddress.test(v) ? v : null;
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 export function formatBytes(size: number): string {

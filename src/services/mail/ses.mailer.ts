@@ -1,5 +1,5 @@
 import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
-import { NETWORK_ERROR_CODES } from '../unavailable.ts';
+import { NETWORK_ERROR_CODES } from '../shared/connection-errors.ts';
 import { MailError, type Mailer } from './mailer.ts';
 import { buildMime } from './mime.ts';
 

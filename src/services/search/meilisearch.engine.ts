@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import escapeHtml from 'escape-html';
 import {
   type EnqueuedTaskPromise,
   Meilisearch,
@@ -7,13 +8,14 @@ import {
   MeilisearchTaskTimeOutError,
   type SearchParams,
 } from 'meilisearch';
-import { badInput, UnavailableError } from '../../errors.ts';
-import type {
-  SearchDocument,
-  SearchEngine,
-  SearchFilter,
-  SearchHighlight,
-  SearchQuery,
+import { UnavailableError } from '../../errors.ts';
+import {
+  filterDateMs,
+  type SearchDocument,
+  type SearchEngine,
+  type SearchFilter,
+  type SearchHighlight,
+  type SearchQuery,
 } from './search-engine.ts';
 
 export interface MeilisearchEngineOptions {
@@ -54,14 +56,8 @@ export function buildFilter(filter: SearchFilter): string | undefined {
     const value = filter[key];
     if (value !== undefined) parts.push(`${key} = ${quoteFilterValue(value)}`);
   }
-  const ms = (d: Date, field: string) => {
-    const t = d.getTime();
-    if (!Number.isFinite(t))
-      throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
-    return t;
-  };
-  if (filter.createdAfter) parts.push(`createdAt >= ${ms(filter.createdAfter, 'createdAfter')}`);
-  if (filter.createdBefore) parts.push(`createdAt < ${ms(filter.createdBefore, 'createdBefore')}`);
+  if (filter.createdAfter) parts.push(`createdAt >= ${filterDateMs(filter.createdAfter, 'createdAfter')}`);
+  if (filter.createdBefore) parts.push(`createdAt < ${filterDateMs(filter.createdBefore, 'createdBefore')}`);
   return parts.length > 0 ? parts.join(' AND ') : undefined;
 }
 
@@ -75,15 +71,6 @@ export function pageFor(offset: number, limit: number): { page: number; hitsPerP
   if (offset % limit === 0) return { page: offset / limit + 1, hitsPerPage: limit, skip: 0 };
   return { page: 1, hitsPerPage: offset + limit, skip: offset };
 }
-
-const htmlEscapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => htmlEscapes[c]!);
 
 function toMeili(doc: SearchDocument): MeiliDocument {
   return {

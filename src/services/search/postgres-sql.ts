@@ -1,7 +1,5 @@
-// The SQL of the PostgreSQL engine (postgres.engine.ts); its tables come from the search migrations.
-import { badInput } from '../../errors.ts';
 import { cleanKeyword, cleanText, KEYWORD_SEPARATOR } from './postgres-query.ts';
-import type { SearchDocument, SearchFilter } from './search-engine.ts';
+import { filterDateMs, type SearchDocument, type SearchFilter } from './search-engine.ts';
 
 export const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
@@ -102,11 +100,25 @@ export interface FilterSql {
   clauses: string[];
   /** tsquery expressions of the filter tokens in the tsvector (see the search migration). */
   facets: string[];
-  /** The `zzm` tokens of the created_at range, as tsquery text (`zzm650 | zzm651`), if narrow enough. */
+  /** The period tokens of the created_at range, as tsquery text (`zzm650 | zzm651`), if narrow enough. */
   periods: string | null;
 }
 
-/** 30-day periods since 1970, as in the migration's `zzm` token. */
+/**
+ * Filter tokens: one word per filter value in each document's tsvector (written by the search
+ * migration's generated column), the prefix + 16 hex of the value's md5, or + the 30-day period of
+ * created_at. `zz` keeps them apart from real words (the text is indexed in lower case, and no
+ * dictionary word is `zzs` + 16 hex digits). The values are stored: changing one needs a migration.
+ */
+export const FACET_TOKEN = {
+  documentType: 'zzt',
+  status: 'zzs',
+  language: 'zzl',
+  contactId: 'zzc',
+  period: 'zzm',
+} as const;
+
+/** 30-day periods since 1970, as in the migration's period token. */
 export const PERIOD_MS = 2_592_000_000;
 /** A created_at range spanning more periods than this is left to the exact condition alone. */
 const MAX_PERIODS = 36;
@@ -120,9 +132,9 @@ export function filterSql(filter: SearchFilter, params: Params): FilterSql | nul
   const token = (prefix: string, value: string) =>
     `to_tsquery('simple', '${prefix}' || left(md5(${value}::text), 16))`;
   for (const [key, column, prefix] of [
-    ['documentType', 'document_type', 'zzt'],
-    ['status', 'status', 'zzs'],
-    ['language', 'language', 'zzl'],
+    ['documentType', 'document_type', FACET_TOKEN.documentType],
+    ['status', 'status', FACET_TOKEN.status],
+    ['language', 'language', FACET_TOKEN.language],
   ] as const) {
     const value = filter[key];
     if (value === undefined) continue;
@@ -136,16 +148,10 @@ export function filterSql(filter: SearchFilter, params: Params): FilterSql | nul
     if (!uuidRe.test(filter.contactId)) return null;
     const p = `${params.add(filter.contactId)}::uuid`;
     clauses.push(`d.contact_id = ${p}`);
-    facets.push(token('zzc', p));
+    facets.push(token(FACET_TOKEN.contactId, p));
   }
-  const ms = (d: Date, field: string) => {
-    const t = d.getTime();
-    if (!Number.isFinite(t))
-      throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
-    return t;
-  };
-  const after = filter.createdAfter ? ms(filter.createdAfter, 'createdAfter') : null;
-  const before = filter.createdBefore ? ms(filter.createdBefore, 'createdBefore') : null;
+  const after = filter.createdAfter ? filterDateMs(filter.createdAfter, 'createdAfter') : null;
+  const before = filter.createdBefore ? filterDateMs(filter.createdBefore, 'createdBefore') : null;
   if (after !== null)
     clauses.push(`d.created_at >= ${params.add(new Date(after).toISOString())}::timestamptz`);
   if (before !== null)
@@ -157,7 +163,9 @@ export function filterSql(filter: SearchFilter, params: Params): FilterSql | nul
     const last = Math.floor(((before ?? Date.now() + PERIOD_MS) - 1) / PERIOD_MS);
     if (last < first) return null;
     if (last - first < MAX_PERIODS) {
-      periods = Array.from({ length: last - first + 1 }, (_, i) => `zzm${first + i}`).join(' | ');
+      periods = Array.from({ length: last - first + 1 }, (_, i) => `${FACET_TOKEN.period}${first + i}`).join(
+        ' | ',
+      );
     }
   }
   return { clauses, facets, periods };
@@ -198,7 +206,7 @@ const all = (qs: string[], not: string[]) =>
 export interface Terms {
   positive: string[];
   negative: string[];
-  /** The `zzm` tokens of the newest periods holding documents, as tsquery text. */
+  /** The period tokens of the newest periods holding documents, as tsquery text. */
   recent: string | null;
 }
 

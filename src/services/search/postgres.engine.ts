@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { UnavailableError } from '../../errors.ts';
-import { isPostgresUnavailable } from '../unavailable.ts';
+import { isPostgresUnavailable } from '../shared/connection-errors.ts';
 import { indexWords, parseQuery, type QueryTerm, restore } from './postgres-query.ts';
 import {
   ADD_WORDS,
+  FACET_TOKEN,
   type FilterSql,
   filterSql,
   newestSql,
@@ -194,9 +195,10 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
       recent:
         newest === null
           ? null
-          : Array.from({ length: RECENT_PERIODS }, (_, i) => `zzm${Math.floor(newest / PERIOD_MS) - i}`).join(
-              ' | ',
-            ),
+          : Array.from(
+              { length: RECENT_PERIODS },
+              (_, i) => `${FACET_TOKEN.period}${Math.floor(newest / PERIOD_MS) - i}`,
+            ).join(' | '),
     };
   }
 

@@ -1,3 +1,5 @@
+import { badInput } from '../../errors.ts';
+
 export type DocumentStatusValue = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
 
 /** What an engine indexes for one document. */
@@ -23,6 +25,13 @@ export interface SearchFilter {
   language?: string;
   createdAfter?: Date;
   createdBefore?: Date;
+}
+
+/** A filter date in epoch ms; an invalid one is the client's error, named by its field. */
+export function filterDateMs(d: Date, field: 'createdAfter' | 'createdBefore'): number {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) throw badInput('Invalid date', [{ path: ['filter', field], message: 'invalid' }]);
+  return t;
 }
 
 export interface SearchQuery {
