@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import pg from 'pg';
+import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createAuditService } from './audit/audit.service.ts';
@@ -11,7 +11,7 @@ import { createContactTriage } from './contacts/contact-triage.ts';
 import { createContactService } from './contacts/contacts.service.ts';
 import { createIntakeWriter } from './contacts/intake-writer.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
-import { initORM, migrationsApplied } from './db/orm.ts';
+import { initORM, migrationsApplied, type Orm } from './db/orm.ts';
 import { documentInbox } from './documents/document-inbox.ts';
 import { createDocumentService } from './documents/documents.service.ts';
 import { createUploadService } from './documents/uploads.service.ts';
@@ -50,16 +50,16 @@ async function createMailer(config: Config): Promise<Mailer> {
 
 async function createSearchEngine(
   config: Config,
-  databaseUrl: string,
+  orm: Orm,
 ): Promise<{ engine: SearchEngine; close(): Promise<void> }> {
   if (config.meili) {
     const { createMeilisearchEngine } = await import('./search/meilisearch.engine.ts');
     return { engine: createMeilisearchEngine(config.meili), close: async () => undefined };
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: 3000 });
-  pool.on('error', () => undefined); // idle client errors surface on the next query instead
+  // The ORM's own pool: one pool of application connections per process (pg-boss keeps its own).
+  const pool = await orm.em.getConnection().getNativeClient();
   const { createPostgresEngine } = await import('./search/postgres.engine.ts');
-  return { engine: createPostgresEngine(pool), close: () => pool.end() };
+  return { engine: createPostgresEngine(pool), close: async () => undefined };
 }
 
 export interface ServiceOptions {
@@ -111,7 +111,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     sources: config.contactSources,
   });
   const mailer = await createMailer(config);
-  const search = await createSearchEngine(config, databaseUrl);
+  const search = await createSearchEngine(config, orm);
   await search.engine
     .ensureSettings()
     .catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
@@ -188,7 +188,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     const [stats, searchUp, databaseUp] = await Promise.all([
       jobs.stats(Object.values(QUEUES)).catch(() => []),
       up(search.engine.health()),
-      up(orm.em.getConnection().execute('select 1')),
+      up(sql`select 1`.execute(orm.em.getKysely())),
     ]);
     for (const s of stats) {
       metrics.queueDepth.set({ queue: s.queue }, s.depth);
@@ -200,9 +200,8 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
   }
 
   async function readiness() {
-    const database = await orm.em
-      .getConnection()
-      .execute('select 1')
+    const database = await sql`select 1`
+      .execute(orm.em.getKysely())
       .then(async () => ((await migrationsApplied(orm)) ? 'up' : 'migrations pending'))
       .catch(() => 'down');
     metrics.databaseUp.set(database === 'up' ? 1 : 0);

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
 import type { Logger } from '../../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { loadSearchDocuments } from './search.service.ts';
@@ -25,12 +26,9 @@ export function createIndexRepair(deps: {
   const { orm, engine, metrics, log } = deps;
 
   async function drift(): Promise<Drift> {
-    const rows = await orm.em
-      .fork()
-      .getConnection()
-      .execute<{ id: string; version: string }[]>(
-        `select id, coalesce((extract(epoch from processed_at) * 1000)::bigint, 0) as version from documents where status = 'COMPLETED'`,
-      );
+    const { rows } = await sql<{ id: string; version: string }>`
+      select id, coalesce((extract(epoch from processed_at) * 1000)::bigint, 0) as version
+        from documents where status = 'COMPLETED'`.execute(orm.em.fork().getKysely());
     const expected = new Map(rows.map((r) => [r.id, Number(r.version)]));
     const indexed = await engine.inventory();
     const missing: string[] = [];
@@ -58,10 +56,8 @@ export function createIndexRepair(deps: {
     async rebuild(): Promise<Drift> {
       await engine.ensureSettings();
       const found = await drift();
-      const rows = await orm.em
-        .fork()
-        .getConnection()
-        .execute<{ id: string }[]>(`select id from documents where status = 'COMPLETED' order by id`);
+      const { rows } = await sql<{ id: string }>`
+        select id from documents where status = 'COMPLETED' order by id`.execute(orm.em.fork().getKysely());
       await indexIds(rows.map((r) => r.id));
       if (found.orphaned.length) await engine.remove(found.orphaned);
       metrics.indexDrift.set(0);

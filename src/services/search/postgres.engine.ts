@@ -188,7 +188,8 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
     if (list.length === 0) return { positive: [], negative: [], recent: null };
     const { rows } = await run(TERMS, [list.map((t) => t.text), list.map((t) => t.correctable)]);
     const qs = rows.map((r) => String(r.q));
-    const newest = rows[0]?.newest instanceof Date ? rows[0].newest.getTime() : null;
+    // A timestamptz arrives as text on the ORM's pool (its type parsers) and as a Date on a plain one.
+    const newest = rows[0]?.newest == null ? null : new Date(rows[0].newest).getTime();
     return {
       positive: qs.slice(0, terms.length).filter((q) => q !== ''),
       negative: qs.slice(terms.length).filter((q) => q !== ''),
