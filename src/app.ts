@@ -199,7 +199,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
       return metricsServer?.url ?? null;
     },
     async start() {
-      if (config.workers > 0) workers = await startWorkers(services, config.workers);
+      if (config.jobConcurrency > 0) workers = await startWorkers(services, config.jobConcurrency);
       await new Promise<void>((ok) => server.listen(config.http.port, config.http.host, ok));
       const { port } = server.address() as AddressInfo;
       url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;

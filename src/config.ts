@@ -82,7 +82,9 @@ const env = z.object({
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHIQL: bool.optional(),
-  WORKERS: z.coerce.number().int().min(0).max(64).default(1),
+  // Jobs this process runs at once (0: none, an API-only process). WORKERS is its former name.
+  JOB_CONCURRENCY: z.coerce.number().int().min(0).max(64).optional(),
+  WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   EXTRACTION_THREADS: positiveInt.max(16).default(1),
   EXTRACTION_TIMEOUT_MS: positiveInt.default(30_000),
   EXTRACTION_MAX_MEMORY_MB: positiveInt
@@ -215,7 +217,7 @@ function build(e: z.output<typeof env>) {
     },
     logLevel: e.LOG_LEVEL,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
-    workers: e.WORKERS,
+    jobConcurrency: e.JOB_CONCURRENCY ?? e.WORKERS ?? 1,
     extraction: {
       threads: e.EXTRACTION_THREADS,
       timeoutMs: e.EXTRACTION_TIMEOUT_MS,

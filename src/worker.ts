@@ -12,7 +12,7 @@ const config = loadConfigOrExit();
 const log = createLogger(config.logLevel);
 survivePostgresOutages(log);
 const services = await createServices(config, log).catch(exitOnStartupError);
-const workers = await startWorkers(services, Math.max(1, config.workers));
+const workers = await startWorkers(services, Math.max(1, config.jobConcurrency));
 // No public port here, so metrics are served only on METRICS_PORT.
 const metricsServer =
   config.metrics?.port != null
@@ -29,7 +29,10 @@ const metricsServer =
       )
     : null;
 log.info(
-  { concurrency: Math.max(1, config.workers), metrics: metricsServer && `${metricsServer.url}/metrics` },
+  {
+    concurrency: Math.max(1, config.jobConcurrency),
+    metrics: metricsServer && `${metricsServer.url}/metrics`,
+  },
   'Dossier workers running',
 );
 onShutdown(log, async () => {

@@ -92,7 +92,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
   const store = await createObjectStore(config);
   await store.init();
   const jobs = createJobQueue(databaseUrl, log, config.jobs);
-  await jobs.start(queueSpecs(config), { setPolicies: config.workers > 0 });
+  await jobs.start(queueSpecs(config), { setPolicies: config.jobConcurrency > 0 });
   const events = createEvents(config.redis?.url ?? null, metrics);
   const rateLimits = createRateLimits({ ...config.rateLimit, redisUrl: config.redis?.url ?? null }, metrics);
   await rateLimits.ready();

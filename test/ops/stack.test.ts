@@ -314,7 +314,7 @@ describe('stack/docker-compose.yml', () => {
     for (const name of ['app', 'worker', 'backup'])
       expect(services[name].image, name).toBe(`dossier:${example.get('DOSSIER_VERSION')?.value}`);
     expect(services.worker.command).toEqual(['npm', 'run', 'worker']);
-    expect(services.app.environment?.WORKERS).toBe('0');
+    expect(services.app.environment?.JOB_CONCURRENCY).toBe('0');
   });
 
   it('publishes ports on Caddy only and keeps the data stores on the internal network', () => {

@@ -31,6 +31,12 @@ describe('loadConfig', () => {
       expect(() => loadConfig(bad)).toThrow(Object.keys(bad)[0]);
   });
 
+  it('reads JOB_CONCURRENCY, and WORKERS (its former name) when it is unset', () => {
+    expect(loadConfig({}).jobConcurrency).toBe(1);
+    expect(loadConfig({ WORKERS: '0' }).jobConcurrency).toBe(0);
+    expect(loadConfig({ JOB_CONCURRENCY: '3', WORKERS: '0' }).jobConcurrency).toBe(3);
+  });
+
   it('names every bad variable in one error', () => {
     let message = '';
     try {

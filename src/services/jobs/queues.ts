@@ -19,7 +19,7 @@ export interface NotifyJob {
 }
 
 export interface QueueSettings {
-  workers: number;
+  jobConcurrency: number;
   extraction: { threads: number; timeoutMs: number; retries: number; retryDelaySeconds: number };
   mail: { retryDelaySeconds: number };
   ocr: (Pick<OcrSettings, 'maxPages' | 'pageTimeoutMs'> & { concurrency: number }) | null;
@@ -34,7 +34,7 @@ const EXTRACTION_MARGIN_SECONDS = 10;
  * again: the extractions queued ahead of it in this process's pool, its own, and a margin.
  */
 export function extractionExpirySeconds(s: QueueSettings): number {
-  const rounds = Math.ceil(Math.max(1, s.workers) / s.extraction.threads);
+  const rounds = Math.ceil(Math.max(1, s.jobConcurrency) / s.extraction.threads);
   return Math.ceil((rounds * s.extraction.timeoutMs) / 1000) + EXTRACTION_MARGIN_SECONDS;
 }
 
