@@ -36,7 +36,7 @@ async function deploy(version: string, world: { images?: string[]; broken?: stri
     FAKE_DIR: dir,
     DEPLOY_STATE: join(dir, 'deployed'),
     DEPLOY_ENV_FILE: join(dir, 'env'),
-    DEPLOY_TIMEOUT: '1',
+    DEPLOY_TIMEOUT: '3', // a loaded machine's fake docker exec can take over a second
     DEPLOY_INTERVAL: '0.2',
   });
   const calls = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n').filter(Boolean);
