@@ -10,7 +10,7 @@ import {
   type BenchServer,
   bench,
   fixed,
-  load,
+  graphqlLoad,
   median,
   postGraphQL,
   printTable,
@@ -65,20 +65,11 @@ interface Target {
 }
 
 async function run(db: BenchDatabase, server: BenchServer, body: string, seconds: number): Promise<Phase> {
-  const before = [server.cpuSeconds(), db.cpuSeconds(), process.cpuUsage()] as const;
-  const r = await load({
-    url: `${server.url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body,
-    idReplacement: body.includes('[<id>]'),
-    connections: CONNECTIONS,
-    duration: seconds,
-    // GraphQL errors (rate limit, validation) answer 200: a body with `errors` counts as a mismatch.
-    verifyBody: (res) => !String(res).includes('"errors"'),
-  });
-  const own = process.cpuUsage(before[2]);
-  const ok = r['2xx'] - r.mismatches;
+  const {
+    result: r,
+    ok,
+    ...cpu
+  } = await graphqlLoad(server, db, body, { connections: CONNECTIONS, seconds });
   const perRequest = (cpuSeconds: number) => (cpuSeconds * 1000) / r.requests.total;
   return {
     reqPerSec: ok / r.duration,
@@ -86,9 +77,9 @@ async function run(db: BenchDatabase, server: BenchServer, body: string, seconds
     p99: r.latency.p99,
     ok,
     failed: r.requests.total - ok + r.errors + r.timeouts,
-    serverCpu: perRequest(server.cpuSeconds() - before[0]),
-    pgCpu: perRequest(db.cpuSeconds() - before[1]),
-    loadCpu: perRequest((own.user + own.system) / 1e6),
+    serverCpu: perRequest(cpu.serverCpuSeconds),
+    pgCpu: perRequest(cpu.pgCpuSeconds),
+    loadCpu: perRequest(cpu.loadCpuSeconds),
   };
 }
 

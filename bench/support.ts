@@ -236,6 +236,47 @@ export function load(opts: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
+/** What one closed-loop GraphQL load phase cost: answers, and CPU seconds of the server, PostgreSQL and this process. */
+export interface GraphQLLoad {
+  result: autocannon.Result;
+  /** 2xx answers without `errors` in the body. */
+  ok: number;
+  serverCpuSeconds: number;
+  pgCpuSeconds: number;
+  loadCpuSeconds: number;
+}
+
+/**
+ * POSTs `body` to `server`'s /graphql from `connections` connections for `seconds` (`[<id>]` in the
+ * body becomes a fresh id per request). GraphQL errors answer 200: a body with `errors` is a mismatch.
+ */
+export async function graphqlLoad(
+  server: Pick<BenchServer, 'url' | 'cpuSeconds'>,
+  db: Pick<BenchDatabase, 'cpuSeconds'>,
+  body: string,
+  opts: { connections: number; seconds: number },
+): Promise<GraphQLLoad> {
+  const before = [server.cpuSeconds(), db.cpuSeconds(), process.cpuUsage()] as const;
+  const result = await load({
+    url: `${server.url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+    idReplacement: body.includes('[<id>]'),
+    connections: opts.connections,
+    duration: opts.seconds,
+    verifyBody: (res) => !String(res).includes('"errors"'),
+  });
+  const own = process.cpuUsage(before[2]);
+  return {
+    result,
+    ok: result['2xx'] - result.mismatches,
+    serverCpuSeconds: server.cpuSeconds() - before[0],
+    pgCpuSeconds: db.cpuSeconds() - before[1],
+    loadCpuSeconds: (own.user + own.system) / 1e6,
+  };
+}
+
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One GraphQL POST over a kept-alive connection; resolves with the parsed body and the round trip in ms. */
