@@ -26,6 +26,17 @@ interface Compose {
 }
 
 const composeFile = 'stack/docker-compose.yml';
+/** The monitoring services: the public site must never wait for one of them. */
+const MONITORING = [
+  'prometheus',
+  'alertmanager',
+  'grafana',
+  'loki',
+  'alloy',
+  'blackbox',
+  'node-exporter',
+  'cadvisor',
+];
 const raw = readFileSync(join(root, composeFile), 'utf8');
 const exampleText = readFileSync(join(root, 'stack/.env.example'), 'utf8');
 
@@ -159,14 +170,7 @@ describe('stack/docker-compose.yml', () => {
       'minio-setup',
       'meilisearch',
       'redis',
-      'prometheus',
-      'alertmanager',
-      'grafana',
-      'loki',
-      'alloy',
-      'blackbox',
-      'node-exporter',
-      'cadvisor',
+      ...MONITORING,
       'caddy',
     ]) {
       expect(services, name).toHaveProperty(name);
@@ -252,16 +256,6 @@ describe('stack/docker-compose.yml', () => {
 
   it('starts the public site without waiting for monitoring: Caddy depends on the app only', () => {
     expect(Object.keys(services.caddy.depends_on ?? {})).toEqual(['app']);
-    const monitoring = [
-      'prometheus',
-      'alertmanager',
-      'grafana',
-      'loki',
-      'alloy',
-      'blackbox',
-      'node-exporter',
-      'cadvisor',
-    ];
     // Nothing on the path from Caddy to the app's dependencies waits for a monitoring service.
     const seen = new Set<string>();
     const walk = (name: string) => {
@@ -270,7 +264,7 @@ describe('stack/docker-compose.yml', () => {
       for (const dep of Object.keys(services[name].depends_on ?? {})) walk(dep);
     };
     walk('caddy');
-    expect([...seen].filter((s) => monitoring.includes(s))).toEqual([]);
+    expect([...seen].filter((s) => MONITORING.includes(s))).toEqual([]);
   });
 
   it('declares every depends_on with a condition', () => {
