@@ -37,7 +37,13 @@ async function timeRuns(once: () => Promise<void>): Promise<number> {
 
 const ocrPool = (engine: OcrEngineName): ExtractionPool => {
   const ocr = { engine, languages: ['eng'], maxPages: 20, pageTimeoutMs: 60_000, dpi: DPI };
-  return createExtractionPool({ threads: 1, timeoutMs: ocrTaskTimeoutMs(ocr), maxMemoryMb: 256, ocr });
+  return createExtractionPool({
+    processes: 1,
+    timeoutMs: ocrTaskTimeoutMs(ocr),
+    maxMemoryMb: 1024,
+    idleMs: 600_000,
+    ocr,
+  });
 };
 
 const dir = await mkdtemp(join(tmpdir(), 'dossier-ocr-bench-'));
@@ -103,7 +109,7 @@ try {
     `Target: the default engine within 2x of the tesseract CLI per page: ${worst <= 2 ? 'met' : 'MISSED'} (${worst}x)`,
   );
   console.log(
-    'pool = the OCR worker thread: parse the PDF, render each page (pdf.js + @napi-rs/canvas), recognise.',
+    'pool = the OCR child process: parse the PDF, render each page (pdf.js + @napi-rs/canvas), recognise.',
   );
 } finally {
   await Promise.all(Object.values(pools).map((p) => p.close()));

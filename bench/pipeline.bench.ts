@@ -3,12 +3,13 @@
 // Run: npm run bench:pipeline   (BENCH_SAMPLES=40, BENCH_OCR_SAMPLES=10; BENCH_EXTRACTION_RUNS=15 and
 // BENCH_OCR_RUNS=3 for bench/extraction.bench.ts and bench/ocr.bench.ts)
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { QUEUES } from '../src/services/jobs/queues.ts';
 import { makeScannedPdf } from '../test/extraction/fixtures.ts';
+import { descendantPids } from '../test/support/processes.ts';
 import {
   type BenchServer,
   bench,
@@ -131,25 +132,13 @@ async function timeToProcessed(
 
 /** Resident set of a process and all its descendants (the extraction and OCR processes), in KiB. */
 function treeRssKb(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
   let total = 0;
-  for (const stack = [pid]; stack.length > 0; ) {
-    const p = stack.pop()!;
+  for (const p of [pid, ...descendantPids(pid)]) {
     try {
       total += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
       // gone
     }
-    stack.push(...(children.get(p) ?? []));
   }
   return total;
 }
@@ -242,6 +231,7 @@ await bench(async () => {
   // A generous page limit: on a loaded machine a page can take far longer than its usual second or two.
   const on = await startServer(await db.create('ocr_on'), {
     OCR_IDLE_SECONDS: String(OCR_IDLE_SECONDS),
+    EXTRACTION_IDLE_SECONDS: String(OCR_IDLE_SECONDS),
     OCR_PAGE_TIMEOUT_MS: '120000',
   });
   try {

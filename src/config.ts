@@ -85,11 +85,14 @@ const env = z.object({
   // Jobs this process runs at once (0: none, an API-only process). WORKERS is its former name.
   JOB_CONCURRENCY: z.coerce.number().int().min(0).max(64).optional(),
   WORKERS: z.coerce.number().int().min(0).max(64).optional(),
-  EXTRACTION_THREADS: positiveInt.max(16).default(1),
+  EXTRACTION_PROCESSES: positiveInt.max(16).optional(),
+  // EXTRACTION_THREADS is the former name of EXTRACTION_PROCESSES (extraction ran in threads).
+  EXTRACTION_THREADS: positiveInt.max(16).optional(),
   EXTRACTION_TIMEOUT_MS: positiveInt.default(30_000),
   EXTRACTION_MAX_MEMORY_MB: positiveInt
-    .min(48, 'must be at least 48 (a worker needs about 32 MB to start)')
+    .min(48, 'must be at least 48 (a process needs about 32 MB of heap to start)')
     .default(256),
+  EXTRACTION_IDLE_SECONDS: positiveInt.max(86_400).default(60),
   EXTRACTION_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   EXTRACTION_RETRY_DELAY_SECONDS: positiveInt.max(3600).default(2),
   OCR_ENGINE: z.enum([...OCR_ENGINES, 'off']).default('tesseract.js'),
@@ -219,9 +222,10 @@ function build(e: z.output<typeof env>) {
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     jobConcurrency: e.JOB_CONCURRENCY ?? e.WORKERS ?? 1,
     extraction: {
-      threads: e.EXTRACTION_THREADS,
+      processes: e.EXTRACTION_PROCESSES ?? e.EXTRACTION_THREADS ?? 1,
       timeoutMs: e.EXTRACTION_TIMEOUT_MS,
       maxMemoryMb: e.EXTRACTION_MAX_MEMORY_MB,
+      idleMs: e.EXTRACTION_IDLE_SECONDS * 1000,
       retries: e.EXTRACTION_RETRIES,
       retryDelaySeconds: e.EXTRACTION_RETRY_DELAY_SECONDS,
     },

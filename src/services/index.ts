@@ -117,17 +117,15 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     .catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
   const searchService = createSearchService({ engine: search.engine, metrics });
   const repair = createIndexRepair({ orm, engine: search.engine, metrics, log });
-  const pool = createExtractionPool({
-    ...config.extraction,
-    onWorkerError: (err) => log.error({ err }, 'extraction worker failed'),
-  });
-  // OCR's own threads, started by the first scan and ended when idle: an unused OCR costs no memory.
+  // Extraction and OCR run in child processes with an OS memory cap, started by the first document
+  // and ended when idle: a hostile file can kill only its own process, and idle costs no memory.
+  const pool = createExtractionPool({ ...config.extraction, log });
   const ocr = config.ocr && {
     pool: createExtractionPool({
-      threads: config.ocr.concurrency,
+      processes: config.ocr.concurrency,
       timeoutMs: ocrTaskTimeoutMs(config.ocr),
       maxMemoryMb: config.ocr.maxMemoryMb,
-      idleTimeoutMs: config.ocr.idleSeconds * 1000,
+      idleMs: config.ocr.idleSeconds * 1000,
       ocr: {
         engine: config.ocr.engine,
         languages: config.ocr.languages,
@@ -135,7 +133,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
         pageTimeoutMs: config.ocr.pageTimeoutMs,
         dpi: config.ocr.dpi,
       },
-      onWorkerError: (err) => log.error({ err }, 'OCR worker failed'),
+      log,
     }),
     maxPages: config.ocr.maxPages,
     concurrency: config.ocr.concurrency,

@@ -8,8 +8,15 @@ import {
   extractPlainText,
 } from '../../src/services/extraction/extractors.ts';
 import { computeInsights } from '../../src/services/extraction/insights.ts';
-import { declaredUnzippedBytes } from '../../src/services/extraction/size-guard.ts';
-import { makeDocx, makeDrawingOnlyPdf, makePdf, makeZip, pseudoRandomBytes, utf8 } from './fixtures.ts';
+import {
+  makeDocx,
+  makeDrawingOnlyPdf,
+  makeLyingDocx,
+  makePdf,
+  makeZip,
+  pseudoRandomBytes,
+  utf8,
+} from './fixtures.ts';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -161,11 +168,21 @@ describe('extract', () => {
   });
 });
 
-describe('declaredUnzippedBytes', () => {
-  it("sums a ZIP's declared entry sizes and gives null for non-ZIP bytes", async () => {
-    const files = { 'a.txt': 'a'.repeat(10_000), 'dir/b.xml': '<b/>'.repeat(2_000) };
-    expect(declaredUnzippedBytes(await makeZip(files))).toBe(18_000);
-    expect(declaredUnzippedBytes(utf8('not a zip at all'))).toBeNull();
-    expect(declaredUnzippedBytes(new Uint8Array(0))).toBeNull();
+describe('the unzipped size guard', () => {
+  it('counts the bytes a DOCX really inflates to, not what its headers declare', async () => {
+    const lying = makeLyingDocx(8 * 2 ** 20);
+    await expect(extract(lying, DOCX, { maxDecodedBytes: 2 ** 30 })).rejects.toMatchObject({
+      reason: 'malformed',
+      message: 'The file unpacks to more than its ZIP headers declare',
+    });
+    const honest = await makeDocx(['small and honest']);
+    await expect(extract(honest, DOCX, { maxDecodedBytes: 2 ** 20 })).resolves.toMatchObject({
+      text: 'small and honest',
+    });
+    await expect(extract(utf8('not a zip at all'), DOCX, { maxDecodedBytes: 2 ** 20 })).rejects.toMatchObject(
+      {
+        reason: 'malformed',
+      },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { deflateSync } from 'node:zlib';
+import { constants, crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import JSZip from 'jszip';
 import PDFDocument from 'pdfkit';
 
@@ -33,7 +33,30 @@ function renderPdf(draw: (doc: PDFKit.PDFDocument) => void): Promise<Uint8Array>
  * (a few KB on disk, tens of MB once inflated), so parsing it costs time and memory.
  */
 export function makeDeflateBombPdf(ops: number): Uint8Array {
-  const content = deflateSync(Buffer.from('BT /F1 12 Tf 72 720 Td (w) Tj ET\n'.repeat(ops)));
+  return pdfWithContent(deflateSync(Buffer.from('BT /F1 12 Tf 72 720 Td (w) Tj ET\n'.repeat(ops))));
+}
+
+/** A one-page PDF whose content stream, about 1 KB per inflated MiB on disk, inflates to `bytes`. */
+export function makeInflatingPdf(bytes: number): Uint8Array {
+  const raw = deflateRepeated('BT /F1 12 Tf 72 720 Td (', 'w', bytes, ') Tj ET\n');
+  return pdfWithContent(Buffer.concat([Buffer.from([0x78, 0x9c]), raw])); // zlib header, no checksum
+}
+
+/**
+ * A raw deflate stream of `prefix`, `unit` repeated to about `bytes`, then `suffix`, cheap to make:
+ * one MiB is compressed once and its sync-flushed blocks repeated (they refer to nothing before them).
+ */
+function deflateRepeated(prefix: string, unit: string, bytes: number, suffix: string): Buffer {
+  const chunk = Buffer.from(unit.repeat(Math.ceil(2 ** 20 / unit.length)));
+  const flushed = (b: Buffer) => deflateRawSync(b, { finishFlush: constants.Z_SYNC_FLUSH, level: 9 });
+  const block = flushed(chunk);
+  const parts = [flushed(Buffer.from(prefix))];
+  for (let n = 0; n < bytes; n += chunk.length) parts.push(block);
+  parts.push(deflateRawSync(Buffer.from(suffix)));
+  return Buffer.concat(parts);
+}
+
+function pdfWithContent(content: Buffer): Uint8Array {
   const objects: Buffer[] = [
     Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
     Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
@@ -107,6 +130,81 @@ export function makeDocx(paragraphs: string[]): Promise<Uint8Array> {
       `<w:body>${body.join('')}</w:body></w:document>`,
   );
   return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+}
+
+/**
+ * A Word document that lies: its ZIP headers declare `word/document.xml` as 4 KB, while the entry
+ * really inflates to about `bytes` of paragraphs (about 1 KB on disk per MiB).
+ */
+export function makeLyingDocx(bytes: number): Uint8Array {
+  const honest = (name: string, text: string) => {
+    const data = Buffer.from(text);
+    return { name, deflated: deflateRawSync(data), size: data.length, crc: crc32(data) };
+  };
+  const document = {
+    name: 'word/document.xml',
+    deflated: deflateRepeated(
+      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ' +
+        'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>',
+      '<w:p><w:r><w:t>lies</w:t></w:r></w:p>',
+      bytes,
+      '</w:body></w:document>',
+    ),
+    size: 4096,
+    crc: 0,
+  };
+  return zipOf([
+    honest(
+      '[Content_Types].xml',
+      contentTypes(
+        '/word/document.xml',
+        'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml',
+      ),
+    ),
+    honest('_rels/.rels', rels('word/document.xml')),
+    document,
+  ]);
+}
+
+/** A ZIP written field by field, so its headers can declare whatever sizes the caller says. */
+function zipOf(entries: { name: string; deflated: Buffer; size: number; crc: number }[]): Uint8Array {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(0x21, 12); // 1980-01-01
+    local.writeUInt32LE(e.crc, 14);
+    local.writeUInt32LE(e.deflated.length, 18);
+    local.writeUInt32LE(e.size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(0x21, 14);
+    central.writeUInt32LE(e.crc, 16);
+    central.writeUInt32LE(e.deflated.length, 20);
+    central.writeUInt32LE(e.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, e.deflated);
+    centrals.push(central, name);
+    offset += local.length + name.length + e.deflated.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, directory, end]));
 }
 
 /** A minimal spreadsheet package: the same ZIP layout as a DOCX, a different main part. */

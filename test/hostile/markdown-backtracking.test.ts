@@ -28,7 +28,7 @@ describe('Markdown built to make regexes backtrack', () => {
     const markdown = pathologicalMarkdown();
     expect(markdown.length).toBeGreaterThan(300_000);
     const { id } = await uploadFile(t.url, 'slow.md', markdown);
-    const doc = await documentFinished(t, id, 20_000);
+    const doc = await documentFinished(t.url, id, 20_000);
     expect(doc.error).toBeNull();
     expect(doc.status).toBe('COMPLETED');
     expect(doc.insights?.wordCount).toBeGreaterThan(2);

@@ -1,4 +1,4 @@
-import type { TestApp } from './app.ts';
+import { postGraphQL, STAFF_TOKEN } from './app.ts';
 import { waitFor } from './wait.ts';
 
 export interface FinishedDocument {
@@ -10,11 +10,18 @@ export interface FinishedDocument {
 
 const DOCUMENT = `query($id: ID!) { document(id: $id) { id status error insights { wordCount } } }`;
 
-/** Polls `document(id)` as staff until it is COMPLETED or FAILED. */
-export const documentFinished = (t: Pick<TestApp, 'staff'>, id: string, timeoutMs = 30_000) =>
+/** Polls `document(id)` as staff on the server at `url` until it is COMPLETED or FAILED. */
+export const documentFinished = (url: string, id: string, timeoutMs = 30_000) =>
   waitFor(
     async () => {
-      const d = (await t.staff<{ document: FinishedDocument }>(DOCUMENT, { id })).data?.document;
+      const d = (
+        await postGraphQL<{ document: FinishedDocument }>(
+          url,
+          DOCUMENT,
+          { id },
+          { authorization: `Bearer ${STAFF_TOKEN}` },
+        )
+      ).data?.document;
       return d && (d.status === 'COMPLETED' || d.status === 'FAILED') ? d : null;
     },
     timeoutMs,

@@ -157,6 +157,21 @@ describe('loadConfig', () => {
     });
   });
 
+  it('runs extraction in child processes that end when idle; EXTRACTION_THREADS is the former name', () => {
+    expect(loadConfig({}).extraction).toEqual({
+      processes: 1,
+      timeoutMs: 30_000,
+      maxMemoryMb: 256,
+      idleMs: 60_000,
+      retries: 3,
+      retryDelaySeconds: 2,
+    });
+    expect(loadConfig({ EXTRACTION_THREADS: '3' }).extraction.processes).toBe(3);
+    expect(loadConfig({ EXTRACTION_PROCESSES: '2', EXTRACTION_THREADS: '3' }).extraction.processes).toBe(2);
+    expect(loadConfig({ EXTRACTION_IDLE_SECONDS: '5' }).extraction.idleMs).toBe(5000);
+    expect(() => loadConfig({ EXTRACTION_PROCESSES: '0' })).toThrow(/EXTRACTION_PROCESSES/);
+  });
+
   it('takes only language codes in OCR_LANGUAGES: they become file names and arguments', () => {
     for (const bad of ['../etc', 'eng;rm', 'e', '--psm']) {
       expect(() => loadConfig({ OCR_LANGUAGES: bad })).toThrow(/OCR_LANGUAGES/);

@@ -1,111 +1,223 @@
-import { isMarkedAsUntransferable, MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Logger } from '../../logger.ts';
+import type {
+  ChildReady,
+  ExtractionOutcome,
+  ExtractionReply,
+  ExtractionRequest,
+} from './extraction.child.ts';
 import { type ExtractableType, type ExtractedText, ExtractionError, type Insights } from './extraction.ts';
-import type { ExtractionOutcome, ExtractionTask } from './extraction.worker.ts';
 import type { OcrSettings } from './ocr/ocr.ts';
 
 export interface ExtractionPoolOptions {
-  threads: number;
-  /** Time one document may run in its worker; queueing and worker start-up are not counted. */
+  /** Extraction processes running at once; each starts on first use. */
+  processes: number;
+  /** Time one document may run in its process; queueing and process start-up are not counted. */
   timeoutMs: number;
-  /** V8 old-generation heap limit of each worker. */
+  /** Memory each process may take beyond what it holds once started: V8's heap and every Buffer. */
   maxMemoryMb: number;
-  /** An OCR pool: its tasks recognise the pages without a text layer, with these settings. */
+  /** A process left idle this long ends; the next document starts one again. */
+  idleMs: number;
+  /** An OCR pool: its documents have their pages without a text layer recognised, with these settings. */
   ocr?: OcrSettings;
-  /** Threads start on demand and end after this long without work (default: always running). */
-  idleTimeoutMs?: number;
-  /** Called for a worker failure that belongs to no task (the pool replaces the worker). */
-  onWorkerError?: (error: Error) => void;
+  log?: Logger;
 }
 
 export interface ExtractionPool {
   /**
-   * Extracts text and insights in a worker thread. `bytes` is moved to the worker (its buffer is
-   * detached) when it owns its whole ArrayBuffer; otherwise it is copied and left intact.
-   * Rejects with ExtractionError (malformed, unsupported, timeout, memory) for the file's fault;
-   * any other rejection is an infrastructure failure worth retrying.
+   * Extracts text and insights in a child process (the bytes are copied to it). Rejects with
+   * ExtractionError (malformed, unsupported, timeout, memory) for the file's fault; any other
+   * rejection is an infrastructure failure worth retrying.
    */
   extract(
     bytes: Uint8Array,
     type: ExtractableType,
   ): Promise<{ extracted: ExtractedText; insights: Insights }>;
-  /** Lets running tasks finish (within their time limit), then stops the workers. */
+  /** The ids of the extraction processes alive now (none until the first document, none once idle). */
+  pids(): number[];
+  /** Refuses queued work, lets running documents finish (within their time limit), then ends the processes. */
   close(): Promise<void>;
 }
 
-const WORKER = new URL('./extraction.worker.ts', import.meta.url);
-/** Loading pdf.js and friends needs about 32 MB; a worker that cannot start would never be replaced. */
+const CHILD = new URL('./extraction.child.ts', import.meta.url);
+/** Loading pdf.js and friends needs about 32 MB of heap; a process that cannot start would never serve. */
 export const MIN_WORKER_MEMORY_MB = 48;
+const START_TIMEOUT_MS = 30_000;
+/** V8's words for a heap or an allocation that could not grow, printed as the process dies. */
+const OUT_OF_MEMORY = /out of memory|allocation failed/i;
+
+interface Task {
+  bytes: Uint8Array;
+  type: ExtractableType;
+  resolve(result: { extracted: ExtractedText; insights: Insights }): void;
+  reject(error: unknown): void;
+}
+
+interface Child {
+  process: ChildProcess;
+  ready: Promise<void>;
+  busy: boolean;
+  gone: boolean;
+  idle?: NodeJS.Timeout;
+  stderr: string;
+  onReply?: (reply: ExtractionReply) => void;
+  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
 
 export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPool {
-  if (!(opts.threads >= 1 && opts.timeoutMs > 0 && opts.maxMemoryMb >= MIN_WORKER_MEMORY_MB)) {
+  if (!(opts.processes >= 1 && opts.timeoutMs > 0 && opts.maxMemoryMb >= MIN_WORKER_MEMORY_MB)) {
     throw new RangeError(
-      `Extraction pool needs threads >= 1, timeoutMs > 0 and maxMemoryMb >= ${MIN_WORKER_MEMORY_MB}`,
+      `Extraction pool needs processes >= 1, timeoutMs > 0 and maxMemoryMb >= ${MIN_WORKER_MEMORY_MB}`,
     );
   }
-  const piscina = new Piscina<ExtractionTask, ExtractionOutcome>({
-    filename: WORKER.href,
-    minThreads: opts.idleTimeoutMs ? 0 : opts.threads,
-    maxThreads: opts.threads,
-    ...(opts.idleTimeoutMs ? { idleTimeout: opts.idleTimeoutMs } : {}),
-    resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb },
-    // pdf.js finishes some clean-up asynchronously; Atomics.wait between tasks would freeze it.
-    atomics: 'disabled',
-  });
-  // Without a listener an EventEmitter 'error' would throw and take the main process down.
-  piscina.on('error', (error: Error) => opts.onWorkerError?.(error));
+  const children = new Set<Child>();
+  const queue: Task[] = [];
+  const running = new Set<Promise<void>>();
+  let lastId = 0;
   let closed = false;
+  let warnedUncapped = false;
 
-  async function extract(bytes: Uint8Array, type: ExtractableType) {
-    if (closed) throw new Error('The extraction pool is closed');
-    const owned = ownsWholeBuffer(bytes) ? bytes : bytes.slice();
-    const { port1, port2 } = new MessageChannel();
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    port1.once('message', () => {
-      if (!settled) timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  function spawnChild(): Child {
+    const proc = fork(CHILD, [String(opts.maxMemoryMb)], {
+      execArgv: [`--max-old-space-size=${opts.maxMemoryMb}`],
+      // It reads hostile files: no secrets, only where to find programs and temporary files.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+      },
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    try {
-      const outcome = await piscina.run(
-        { bytes: owned, type, started: port2, ...(opts.ocr ? { ocr: opts.ocr } : {}) },
-        { signal: controller.signal, transferList: [port2, owned.buffer as ArrayBuffer] },
+    const child: Child = { process: proc, ready: Promise.resolve(), busy: false, gone: false, stderr: '' };
+    proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      child.stderr = (child.stderr + s).slice(-4096);
+    });
+    child.ready = new Promise<void>((ok, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error('The extraction process did not start in time')),
+        START_TIMEOUT_MS,
       );
-      if (!outcome.ok) throw new ExtractionError(outcome.reason, outcome.message);
-      return { extracted: outcome.extracted, insights: outcome.insights };
-    } catch (error) {
-      throw translate(error, controller.signal.aborted, opts);
-    } finally {
-      settled = true;
-      clearTimeout(timer);
-      port1.close();
+      proc.on('message', (m: ChildReady | ExtractionReply) => {
+        if ('ready' in m) {
+          clearTimeout(timer);
+          if (m.uncapped && !warnedUncapped) {
+            warnedUncapped = true;
+            opts.log?.warn({ reason: m.uncapped }, 'extraction memory is capped by the V8 heap only');
+          }
+          ok();
+        } else child.onReply?.(m);
+      });
+      proc.once('close', (code, signal) => {
+        clearTimeout(timer);
+        fail(
+          new Error(
+            `The extraction process ended while starting (${signal ?? code}): ${child.stderr.slice(-500)}`,
+          ),
+        );
+      });
+    });
+    child.ready.catch(() => retire(child));
+    proc.on('error', (err) => opts.log?.error({ err }, 'extraction process error'));
+    // 'close', not 'exit': stderr, which tells a memory death from others, has been read in full by then.
+    proc.once('close', (code, signal) => {
+      retire(child);
+      child.onExit?.(code, signal);
+    });
+    children.add(child);
+    return child;
+  }
+
+  /** Takes a child out of service at once, so no document is sent to it while it dies. */
+  function retire(child: Child) {
+    if (child.gone) return;
+    child.gone = true;
+    clearTimeout(child.idle);
+    children.delete(child);
+    child.process.kill('SIGKILL');
+    pump();
+  }
+
+  function pump() {
+    while (queue.length > 0 && !closed) {
+      const idle = [...children].find((c) => !c.busy);
+      const child = idle ?? (children.size < opts.processes ? spawnChild() : null);
+      if (!child) return;
+      const task = queue.shift()!;
+      const run = runOn(child, task).finally(() => running.delete(run));
+      running.add(run);
     }
   }
 
+  async function runOn(child: Child, task: Task) {
+    child.busy = true;
+    clearTimeout(child.idle);
+    try {
+      await child.ready;
+      const outcome = await exchange(child, task);
+      if (!outcome.ok) throw new ExtractionError(outcome.reason, outcome.message);
+      task.resolve({ extracted: outcome.extracted, insights: outcome.insights });
+    } catch (error) {
+      task.reject(error);
+    } finally {
+      child.onReply = child.onExit = undefined;
+      child.busy = false;
+      if (!child.gone) child.idle = setTimeout(() => retire(child), opts.idleMs).unref();
+      pump();
+    }
+  }
+
+  function exchange(child: Child, task: Task) {
+    const id = ++lastId;
+    return new Promise<ExtractionOutcome>((ok, fail) => {
+      const timer = setTimeout(() => {
+        fail(new ExtractionError('timeout', `Extraction took longer than ${opts.timeoutMs} ms`));
+        retire(child);
+      }, opts.timeoutMs);
+      const done = () => clearTimeout(timer);
+      child.onReply = (reply) => {
+        if (reply.id !== id) return;
+        done();
+        if ('error' in reply) fail(new Error(`Extraction failed: ${reply.error}`));
+        else ok(reply.outcome);
+      };
+      child.onExit = (code, signal) => {
+        done();
+        fail(deathError(code, signal, child.stderr, opts.maxMemoryMb));
+      };
+      const request: ExtractionRequest = { id, bytes: task.bytes, type: task.type, ocr: opts.ocr };
+      child.process.send(request, (err) => {
+        if (err) {
+          done();
+          fail(err);
+        }
+      });
+    });
+  }
+
   return {
-    extract,
+    extract(bytes, type) {
+      if (closed) return Promise.reject(new Error('The extraction pool is closed'));
+      return new Promise((resolve, reject) => {
+        queue.push({ bytes, type, resolve, reject });
+        pump();
+      });
+    },
+    pids: () => [...children].map((c) => c.process.pid!),
     async close() {
       closed = true;
-      await piscina.close();
+      for (const task of queue.splice(0)) task.reject(new Error('The extraction pool is closed'));
+      await Promise.all(running);
+      const exits = [...children].map((c) => new Promise((ok) => c.process.once('close', ok)));
+      for (const child of [...children]) retire(child);
+      await Promise.all(exits);
     },
   };
 }
 
-function ownsWholeBuffer(bytes: Uint8Array): boolean {
-  const { buffer } = bytes;
-  return (
-    buffer instanceof ArrayBuffer &&
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === buffer.byteLength &&
-    !isMarkedAsUntransferable(buffer) // Node's shared Buffer pool cannot move
-  );
-}
-
-function translate(error: unknown, timedOut: boolean, opts: ExtractionPoolOptions): unknown {
-  if (error instanceof ExtractionError) return error;
-  if (timedOut) return new ExtractionError('timeout', `Extraction took longer than ${opts.timeoutMs} ms`);
-  if ((error as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return new ExtractionError('memory', `Extraction needed more than ${opts.maxMemoryMb} MB of memory`);
+/** A process that died on a document: its memory limit when V8 said so, otherwise worth a retry. */
+function deathError(code: number | null, signal: NodeJS.Signals | null, stderr: string, maxMemoryMb: number) {
+  if (OUT_OF_MEMORY.test(stderr)) {
+    return new ExtractionError('memory', `Extraction needed more than ${maxMemoryMb} MB of memory`);
   }
-  return error;
+  return new Error(`The extraction process ended (${signal ?? `exit ${code}`}) while extracting`);
 }

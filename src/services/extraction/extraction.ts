@@ -39,3 +39,17 @@ export class ExtractionError extends Error {
     this.reason = reason;
   }
 }
+
+/** An error's message, cut to a length fit for a document's error field. */
+export function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+}
+
+/** True for a JavaScript allocation that failed: the process's memory limit, reached by a file. */
+export function isAllocationFailure(error: unknown): boolean {
+  return (
+    error instanceof RangeError &&
+    /allocation failed|Invalid (typed )?array length|Invalid string length/i.test(error.message)
+  );
+}

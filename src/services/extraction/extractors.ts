@@ -1,13 +1,19 @@
 import mammoth from 'mammoth';
 import { PasswordException, PDFParse, VerbosityLevel } from 'pdf-parse';
-import { type ExtractableType, type ExtractedText, ExtractionError } from './extraction.ts';
+import {
+  type ExtractableType,
+  type ExtractedText,
+  ExtractionError,
+  isAllocationFailure,
+  messageOf,
+} from './extraction.ts';
 import { pageLacksText } from './insights.ts';
 import { markdownToText } from './markdown-text.ts';
-import { decodedSizeEstimate } from './size-guard.ts';
+import { assertDecodedSizeWithin } from './size-guard.ts';
 
 type Extractor = (bytes: Uint8Array) => Promise<ExtractedText>;
 
-/** PDF text through pdf-parse (pdf.js), pages joined by a blank line. */
+/** PDF text through pdf-parse (pdf.js), pages joined by a blank line; pages without text noted for OCR. */
 export async function extractPdf(bytes: Uint8Array): Promise<ExtractedText> {
   return withPdfPages(bytes, async ({ pageTexts }) => {
     const scannedPages = pageTexts.flatMap((text, i) => (pageLacksText(text) ? [i + 1] : []));
@@ -40,16 +46,20 @@ export async function withPdfPages<T>(bytes: Uint8Array, use: (pdf: PdfPages) =>
       if (error instanceof PasswordException) {
         throw new ExtractionError('unsupported', 'The PDF is password-protected');
       }
-      throw new ExtractionError('malformed', `The file is not a readable PDF (${messageOf(error)})`);
+      throw fileFault(error, 'The file is not a readable PDF');
     }
     return await use({
       pageTexts,
       async render(page, dpi, maxPixels) {
-        const [size] = (await parser.getInfo({ parsePageInfo: true, partial: [page] })).pages;
-        const area = Math.max(1, (size?.width ?? 612) * (size?.height ?? 792));
-        const scale = Math.min(dpi / 72, Math.sqrt(maxPixels / area));
-        const shot = await parser.getScreenshot({ partial: [page], scale, imageDataUrl: false });
-        return shot.pages[0]!.data;
+        try {
+          const [size] = (await parser.getInfo({ parsePageInfo: true, partial: [page] })).pages;
+          const area = Math.max(1, (size?.width ?? 612) * (size?.height ?? 792));
+          const scale = Math.min(dpi / 72, Math.sqrt(maxPixels / area));
+          const shot = await parser.getScreenshot({ partial: [page], scale, imageDataUrl: false });
+          return shot.pages[0]!.data;
+        } catch (error) {
+          throw fileFault(error, `Page ${page} of the PDF cannot be rendered`);
+        }
       },
     });
   } finally {
@@ -75,7 +85,7 @@ export async function extractDocx(bytes: Uint8Array): Promise<ExtractedText> {
     const result = await mammoth.extractRawText({ buffer });
     return { text: result.value.trim(), pageCount: null };
   } catch (error) {
-    throw new ExtractionError('malformed', `The file is not a readable DOCX document (${messageOf(error)})`);
+    throw fileFault(error, 'The file is not a readable DOCX document');
   }
 }
 
@@ -95,7 +105,7 @@ const extractors: Record<ExtractableType, Extractor> = {
 };
 
 export interface ExtractLimits {
-  /** Largest decoded text (heap bytes) a file may produce; above it ExtractionError('memory'), before decoding. */
+  /** Largest decoded text (heap bytes) a text or DOCX may produce; above it ExtractionError('memory'), before decoding. */
   maxDecodedBytes?: number;
 }
 
@@ -108,13 +118,14 @@ export async function extract(
   const extractor = extractors[type];
   if (!extractor) throw new ExtractionError('unsupported', `Cannot extract ${type}`);
   const { maxDecodedBytes = Number.POSITIVE_INFINITY } = limits;
-  if (decodedSizeEstimate(bytes, type) > maxDecodedBytes) {
-    throw new ExtractionError('memory', 'The document unpacks to more text than the memory limit allows');
-  }
+  await assertDecodedSizeWithin(bytes, type, maxDecodedBytes);
   return extractor(bytes);
 }
 
-function messageOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+/** A library's failure on a file: out of memory when an allocation failed, otherwise malformed. */
+function fileFault(error: unknown, what: string): ExtractionError {
+  if (isAllocationFailure(error)) {
+    return new ExtractionError('memory', 'The document needs more memory than extraction allows');
+  }
+  return new ExtractionError('malformed', `${what} (${messageOf(error)})`);
 }

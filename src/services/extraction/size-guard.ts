@@ -1,45 +1,75 @@
-import { type ExtractableType, isImageType } from './extraction.ts';
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { type ExtractableType, ExtractionError, isImageType, messageOf } from './extraction.ts';
 
-const EOCD = 0x06054b50;
-const CENTRAL_HEADER = 0x02014b50;
+const TOO_BIG = 'The document unpacks to more text than the memory limit allows';
 
 /**
- * Worst-case heap bytes of the strings a file decodes to (UTF-16, two bytes a character): a text
- * file's own size, a DOCX's declared unzipped size. 0 where it cannot be known up front (PDF).
- * Lets the worker refuse a zip bomb before one huge allocation, which a worker's heap limit does not
- * always catch (it can abort the whole process instead: nodejs/node#47224).
+ * Refuses, before decoding, a file whose strings (UTF-16, two bytes a character) would pass
+ * `maxDecodedBytes`: a text file by its size, a DOCX by the bytes its entries really inflate to,
+ * counted while inflating (yauzl stops an entry that outgrows its declared size). PDFs are bounded
+ * by the extraction process's memory limit instead: pdf.js's decoders cannot be metered from outside.
  */
-export function decodedSizeEstimate(bytes: Uint8Array, type: ExtractableType): number {
-  if (type === 'text/plain' || type === 'text/markdown') return bytes.byteLength * 2;
-  if (type === 'application/pdf' || isImageType(type)) return 0; // images: OCR bounds their pixels
-  return (declaredUnzippedBytes(bytes) ?? 0) * 2;
+export async function assertDecodedSizeWithin(
+  bytes: Uint8Array,
+  type: ExtractableType,
+  maxDecodedBytes: number,
+): Promise<void> {
+  if (type === 'text/plain' || type === 'text/markdown') {
+    if (bytes.byteLength * 2 > maxDecodedBytes) throw new ExtractionError('memory', TOO_BIG);
+  } else if (type !== 'application/pdf' && !isImageType(type)) {
+    // Images: OCR bounds their pixels.
+    await assertUnzipsWithin(bytes, maxDecodedBytes / 2);
+  }
 }
 
-/** Sum of the uncompressed sizes a ZIP's central directory declares; null when it has none. */
-export function declaredUnzippedBytes(bytes: Uint8Array): number | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // The end-of-central-directory record sits in the last 22 bytes plus at most a 64 KB comment.
-  let eocd = -1;
-  for (let i = bytes.byteLength - 22; i >= Math.max(0, bytes.byteLength - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === EOCD) {
-      eocd = i;
-      break;
-    }
+/** Inflates every entry once, discarding the output, and stops as soon as `maxBytes` would be passed. */
+async function assertUnzipsWithin(bytes: Uint8Array, maxBytes: number): Promise<void> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let zip: ZipFile;
+  try {
+    zip = await yauzl.fromBufferPromise(buffer, { lazyEntries: true, validateEntrySizes: true });
+  } catch (error) {
+    throw new ExtractionError('malformed', `The file is not a readable ZIP package (${messageOf(error)})`);
   }
-  if (eocd < 0) return null;
-  const entries = view.getUint16(eocd + 10, true);
-  let offset = view.getUint32(eocd + 16, true);
   let total = 0;
-  for (let n = 0; n < entries; n++) {
-    if (offset + 46 > bytes.byteLength || view.getUint32(offset, true) !== CENTRAL_HEADER) return null;
-    const size = view.getUint32(offset + 24, true);
-    // 0xffffffff defers to a ZIP64 field: far beyond any budget here, so count it as such.
-    total += size === 0xffffffff ? Number.MAX_SAFE_INTEGER / 2 : size;
-    offset +=
-      46 +
-      view.getUint16(offset + 28, true) +
-      view.getUint16(offset + 30, true) +
-      view.getUint16(offset + 32, true);
+  try {
+    for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
+      total += entry.uncompressedSize;
+      if (total > maxBytes) throw new ExtractionError('memory', TOO_BIG);
+      await drain(await zip.openReadStreamPromise(entry));
+    }
+  } catch (error) {
+    if (error instanceof ExtractionError) throw error;
+    const lied = /too many bytes/.test(messageOf(error));
+    throw new ExtractionError(
+      'malformed',
+      lied
+        ? 'The file unpacks to more than its ZIP headers declare'
+        : `The file is not a readable ZIP package (${messageOf(error)})`,
+    );
+  } finally {
+    zip.close();
   }
-  return total;
+}
+
+/** The next entry of a lazily read ZIP, or null after the last. */
+function nextEntry(zip: ZipFile): Promise<Entry | null> {
+  return new Promise((ok, fail) => {
+    const settle = (then: () => void) => {
+      zip.off('entry', onEntry).off('end', onEnd).off('error', onError);
+      then();
+    };
+    const onEntry = (entry: Entry) => settle(() => ok(entry));
+    const onEnd = () => settle(() => ok(null));
+    const onError = (error: Error) => settle(() => fail(error));
+    zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
+    zip.readEntry();
+  });
+}
+
+async function drain(stream: Readable): Promise<void> {
+  for await (const _ of stream) {
+    // Only counted: yauzl's size check errors the stream once an entry outgrows its header.
+  }
 }

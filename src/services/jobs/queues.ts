@@ -20,13 +20,13 @@ export interface NotifyJob {
 
 export interface QueueSettings {
   jobConcurrency: number;
-  extraction: { threads: number; timeoutMs: number; retries: number; retryDelaySeconds: number };
+  extraction: { processes: number; timeoutMs: number; retries: number; retryDelaySeconds: number };
   mail: { retryDelaySeconds: number };
   ocr: (Pick<OcrSettings, 'maxPages' | 'pageTimeoutMs'> & { concurrency: number }) | null;
   privacy: { erasureTimeoutSeconds: number };
 }
 
-/** Time beyond the extraction limit itself for reading the object, starting a worker and saving the result. */
+/** Time beyond the extraction limit itself for reading the object, starting a process and saving the result. */
 const EXTRACTION_MARGIN_SECONDS = 10;
 
 /**
@@ -34,7 +34,7 @@ const EXTRACTION_MARGIN_SECONDS = 10;
  * again: the extractions queued ahead of it in this process's pool, its own, and a margin.
  */
 export function extractionExpirySeconds(s: QueueSettings): number {
-  const rounds = Math.ceil(Math.max(1, s.jobConcurrency) / s.extraction.threads);
+  const rounds = Math.ceil(Math.max(1, s.jobConcurrency) / s.extraction.processes);
   return Math.ceil((rounds * s.extraction.timeoutMs) / 1000) + EXTRACTION_MARGIN_SECONDS;
 }
 
@@ -51,12 +51,12 @@ export function queueSpecs(s: QueueSettings): QueueSpec[] {
       expireInSeconds: extractionExpirySeconds(s),
       deadLetter: QUEUES.extractFailed,
     },
-    // OCR has its own queue and threads, so scans never hold up the text documents behind them.
+    // OCR has its own queue and processes, so scans never hold up the text documents behind them.
     {
       name: QUEUES.ocr,
       retryLimit: s.extraction.retries,
       retryDelaySeconds: s.extraction.retryDelaySeconds,
-      // One OCR thread per OCR job of a process: no task waits for a thread.
+      // One OCR process per OCR job of a process: no task waits for a process.
       expireInSeconds:
         Math.ceil(ocrTaskTimeoutMs(s.ocr ?? { maxPages: 1, pageTimeoutMs: 1 }) / 1000) +
         EXTRACTION_MARGIN_SECONDS,

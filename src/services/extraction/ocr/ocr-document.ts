@@ -11,7 +11,7 @@ import {
   ocrTimeout,
 } from './ocr.ts';
 
-// One engine per OCR thread, loaded by the first page; the thread (and the engine with it) ends when idle.
+// One engine per OCR process, loaded by the first page; the process (and the engine with it) ends when idle.
 let engine: Promise<OcrEngine> | null = null;
 
 function engineFor(settings: OcrSettings): Promise<OcrEngine> {

@@ -3,7 +3,7 @@ import { ExtractionError } from '../extraction.ts';
 export const OCR_ENGINES = ['tesseract.js', 'tesseract'] as const;
 export type OcrEngineName = (typeof OCR_ENGINES)[number];
 
-/** OCR's settings, as every task of the OCR pool carries them into its worker thread. */
+/** OCR's settings, as every task of the OCR pool carries them into its child process. */
 export interface OcrSettings {
   engine: OcrEngineName;
   /** Tesseract language codes (`eng`, `deu`, `chi_sim`), read together. */
@@ -32,7 +32,7 @@ export const MAX_PIXELS = 40_000_000;
 /** Starting the engine and parsing the document, beyond the pages' own time. */
 const OCR_START_MS = 30_000;
 
-/** The hard limit of one OCR task in its thread: every page at its limit, and the start. */
+/** The hard limit of one OCR task in its process: every page at its limit, and the start. */
 export const ocrTaskTimeoutMs = (s: Pick<OcrSettings, 'maxPages' | 'pageTimeoutMs'>) =>
   s.maxPages * s.pageTimeoutMs + OCR_START_MS;
 
