@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerOptions } from 'graphql-yoga';
 import type { Config } from './config.ts';
@@ -92,7 +91,9 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
           shouldPersistHeaders: false,
         }
       : false,
-    renderGraphiQL,
+    // Loaded by the first GraphiQL page: the module inlines about 9 MB of editor code.
+    renderGraphiQL: async (options) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     maskedErrors: { maskError },
     logging: {
       debug: (...a: unknown[]) => log.debug({ yoga: a }),
