@@ -9,6 +9,7 @@ import { type Context, lazy } from './context.ts';
 import { limitBody } from './http/body-limit.ts';
 import { csrfPrevention } from './http/csrf.ts';
 import { maskError } from './http/errors.ts';
+import { filesHandler } from './http/files.ts';
 import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
 import { createMultipartHandler, isMultipart } from './http/multipart.ts';
@@ -139,6 +140,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
     ],
   });
 
+  const serveFile = filesHandler(services);
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
@@ -149,7 +152,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
         {
           requestId,
           method: req.method,
-          path: ROUTES.has(path) ? path : 'other',
+          path: ROUTES.has(path) ? path : path.startsWith('/files/') ? '/files' : 'other',
           // 499 (nginx's "client closed request") when the client left before the answer was sent.
           status: res.writableFinished ? res.statusCode : 499,
           ms: Math.round(performance.now() - started),
@@ -168,6 +171,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
     }
     if (path === '/metrics' && config.metrics?.onPublicPort) return serveMetrics(req, res);
     if (path === '/health') return yoga(req, res, { req, res, requestId, transport: 'http' });
+    if (path.startsWith('/files/')) return serveFile(req, res);
     if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found');
     // One spelling for Yoga, whose own matching is looser (any URL ending in /graphql).
     const query = req.url?.indexOf('?') ?? -1;

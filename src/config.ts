@@ -63,6 +63,9 @@ const env = z.object({
   MAIL_CONCURRENCY: positiveInt.max(64).default(8),
   REDIS_URL: url.optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  FILE_URL_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DOWNLOAD_URL_TTL_SECONDS: positiveInt.max(604_800, 'must be at most 604800 (7 days)').default(300),
+  PUBLIC_URL: url.optional(),
   API_TOKEN_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   OIDC_ISSUER: url.optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -200,6 +203,12 @@ function build(e: z.output<typeof env>) {
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
     adminToken: e.ADMIN_TOKEN ?? null,
     apiTokens: { cacheSeconds: e.API_TOKEN_CACHE_SECONDS },
+    // Signed download links: disk-store links are answered by this server's /files route.
+    files: {
+      urlSecret: e.FILE_URL_SECRET ?? null,
+      ttlSeconds: e.DOWNLOAD_URL_TTL_SECONDS,
+      publicUrl: e.PUBLIC_URL ?? null,
+    },
     oidc: e.OIDC_ISSUER
       ? {
           issuer: e.OIDC_ISSUER,

@@ -61,3 +61,12 @@ export const documentsPage = (
     () => ctx.services.inbox.documents.count(ctx.em, filter),
   );
 };
+
+export const textsOfDocuments = (ids: readonly string[], ctx: Context) =>
+  ctx.services.documents.textsOf(ctx.em, ids);
+
+export const documentDownloadUrl = (doc: Document, args: { inline?: boolean | null }, ctx: Context) =>
+  ctx.services.downloads.url(ctx.em, actorOf(ctx), doc, args.inline ?? false);
+
+export const reprocessDocument = (_root: unknown, args: { id: string | number }, ctx: Context) =>
+  ctx.services.documents.reprocess(ctx.em, actorOf(ctx), String(args.id));

@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { initORM, migrationsApplied, type Orm } from './db/orm.ts';
 import { documentInbox } from './documents/document-inbox.ts';
 import { createDocumentService } from './documents/documents.service.ts';
+import { createDownloadService } from './documents/downloads.service.ts';
 import { createUploadService } from './documents/uploads.service.ts';
 import { createEvents } from './events/events.ts';
 import { createExtractionPool } from './extraction/extraction-pool.ts';
@@ -32,6 +33,7 @@ import { createIndexRepair } from './search/index-repair.ts';
 import { createSearchService } from './search/search.service.ts';
 import type { SearchEngine } from './search/search-engine.ts';
 import { readOrCreateSecret } from './shared/secret-file.ts';
+import { createUrlSigner } from './shared/signed-url.ts';
 import { createDiskStore } from './storage/disk.store.ts';
 import type { ObjectStore } from './storage/storage.ts';
 
@@ -102,8 +104,15 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     maxBytes: config.uploads.maxBytes,
     maxFiles: config.uploads.maxFiles,
   });
+  const signer = createUrlSigner(
+    config.files.urlSecret ??
+      (await readOrCreateSecret(join(resolve(config.dataDir), 'file-url-secret'))).secret,
+    { baseUrl: config.files.publicUrl },
+  );
+  const downloads = createDownloadService({ store, signer, audit, ttlSeconds: config.files.ttlSeconds });
   const documents = createDocumentService({ uploads, jobs, audit });
   const contacts = createContactService({
+    events,
     intake: createIntakeWriter(orm, jobs),
     rateLimits,
     metrics,
@@ -239,6 +248,8 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     documents,
     contacts,
     inbox: { contacts: contactInbox, documents: documentInbox },
+    signer,
+    downloads,
     triage: createContactTriage({ audit }),
     mailer,
     search: searchService,

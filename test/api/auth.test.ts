@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAFF_TOKEN, startTestApp, type TestApp } from '../support/app.ts';
+import { multipart } from '../support/upload.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -85,6 +86,8 @@ describe('staff-side fields refuse a request without a token', () => {
       { id },
     ],
     ['addContactNote', 'mutation($id: ID!) { addContactNote(contactId: $id, body: "hi") { id } }', { id }],
+    ['reprocessDocument', 'mutation($id: ID!) { reprocessDocument(id: $id) { id } }', { id }],
+    ['contactSubmitted', 'subscription { contactSubmitted { id } }', {}],
   ];
   it.each(cases)('%s', async (field, query, variables) => {
     const r = await t.gql(query, variables);
@@ -98,5 +101,17 @@ describe('staff-side fields refuse a request without a token', () => {
     );
     expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(r.errors?.[0]?.path).toEqual(['submitContact', 'contact', field.split(' ')[0]]);
+  });
+
+  it.each(['text', 'downloadUrl', 'downloadUrl(inline: true)'])('Document.%s', async (field) => {
+    const r = await multipart(
+      t.url,
+      `mutation($input: ContactInput!, $files: [Upload!]) {
+         submitContact(input: $input, attachments: $files) { documents { id ${field} } } }`,
+      { input: { name: 'A', email: 'a@example.com', message: 'hi' }, files: [null] },
+      [{ path: 'variables.files.0', name: 'cv.txt', content: 'curriculum vitae' }],
+    );
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(r.errors?.[0]?.path).toEqual(['submitContact', 'documents', 0, field.split('(')[0]]);
   });
 });

@@ -50,19 +50,19 @@ afterAll(async () => {
 });
 
 /** Subscribes on the API-only process and waits until it counts the subscription as open. */
-async function subscribe() {
+async function subscribe<T = Processed>(query = SUB) {
   const client = createClient({
     url: `${api.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${STAFF_TOKEN}` },
     retryAttempts: 0,
   });
-  const events: Processed[] = [];
+  const events: T[] = [];
   const errors: unknown[] = [];
-  client.subscribe<{ documentProcessed: Processed }>(
-    { query: SUB },
+  client.subscribe<Record<string, T>>(
+    { query },
     {
-      next: (e) => (e.data ? events.push(e.data.documentProcessed) : errors.push(e.errors)),
+      next: (e) => (e.data ? events.push(Object.values(e.data)[0]!) : errors.push(e.errors)),
       error: (e) => errors.push(e),
       complete: () => undefined,
     },
@@ -132,20 +132,31 @@ describe('processes sharing PostgreSQL and Redis', () => {
     await sub.close();
   }, 60_000);
 
-  it('spends one rate budget per client address across processes sharing Redis, from their first request', async () => {
+  it('spends one rate budget per client address across processes sharing Redis, from their first request; contactSubmitted reaches the other process', async () => {
+    const contacts = await subscribe<{ id: string }>('subscription { contactSubmitted { id } }');
     // The second process reaches Redis through a link that answers only after 3 s: it must not serve
     // before Redis does, or its first submissions would spend its own in-memory budget instead.
     const slow = await slowLink(redis.url, 3000);
     const second = await startServerProcess({ ...env, WORKERS: '0', REDIS_URL: slow.url });
     running.push(second);
     try {
-      const submit = async (url: string) =>
-        (await postGraphQL(url, SUBMIT, { input: contactInput() })).errors?.[0]?.extensions?.code ?? 'ok';
+      const submit = async (url: string) => {
+        const r = await postGraphQL<{ submitContact: { contact: { id: string } } }>(url, SUBMIT, {
+          input: contactInput(),
+        });
+        return r.data?.submitContact.contact.id ?? r.errors?.[0]?.extensions?.code;
+      };
       const answers = [];
       for (const url of [second.url, api.url, api.url, api.url, second.url, api.url])
         answers.push(await submit(url));
-      expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+      const accepted = answers.slice(0, 4);
+      expect(accepted).toEqual(accepted.map(() => expect.stringMatching(/^[0-9a-f-]{36}$/)));
+      expect(answers.slice(4)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+      // The subscriber on the first process hears of those the second accepted too, and of nothing refused.
+      await waitFor(async () => contacts.events.length >= 4, 20_000, 'contactSubmitted from both processes');
+      expect(contacts.events.map((e) => e.id).sort()).toEqual(accepted.sort());
     } finally {
+      await contacts.close();
       await stopProcess(second);
       await slow.close();
     }

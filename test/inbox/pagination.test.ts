@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { query } from '../support/db.ts';
 import { contactInput, SUBMIT } from '../support/factories.ts';
 import { seedContacts } from '../support/seed.ts';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ WORKERS: '0' });
-  await seedContacts(t.databaseUrl, { count: 250 });
+  await seedContacts((sql, params) => query(t.databaseUrl, sql, params), { count: 250 });
 });
 afterAll(() => t.stop());
 

@@ -6,7 +6,7 @@ import { seedContacts } from '../support/seed.ts';
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ WORKERS: '0' });
-  await seedContacts(t.databaseUrl, { count: 300 });
+  await seedContacts((sql, params) => query(t.databaseUrl, sql, params), { count: 300 });
   await query(t.databaseUrl, 'create extension if not exists pg_stat_statements');
 });
 afterAll(() => t.stop());

@@ -109,6 +109,23 @@ export function objectStoreContract(name: string, setup: () => Promise<StoreHarn
       expect(after).not.toContain(keys[0]);
       expect(after.every((k) => !k.startsWith('.tmp'))).toBe(true);
     });
+
+    it('streams a byte range, both ends included', async () => {
+      const data = randomBytes(70_000);
+      const k = key('range.bin');
+      await store.put(k, streamOf(data), meta);
+      for (const [start, end] of [
+        [0, 9],
+        [5, 5],
+        [1000, 65_535],
+        [69_990, 69_999],
+      ] as const) {
+        expect(
+          (await readAll(await store.get(k, { start, end }))).equals(data.subarray(start, end + 1)),
+        ).toBe(true);
+      }
+    });
+
     it('stores an empty object', async () => {
       const k = key('empty.txt');
       await store.put(k, Readable.from([], { objectMode: false }), { contentType: 'text/plain' });

@@ -1,5 +1,3 @@
-import { query } from './db.ts';
-
 export const SEED_STATUSES = ['NEW', 'OPEN', 'REPLIED', 'ARCHIVED', 'SPAM'] as const;
 
 /**
@@ -9,12 +7,11 @@ export const SEED_STATUSES = ['NEW', 'OPEN', 'REPLIED', 'ARCHIVED', 'SPAM'] as c
  * one has 1–3 documents.
  */
 export async function seedContacts(
-  url: string,
+  run: (sql: string, params: unknown[]) => Promise<unknown>,
   opts: { count: number; source?: string; newest?: Date },
 ): Promise<void> {
   const newest = opts.newest ?? new Date(Date.now() - 60_000);
-  await query(
-    url,
+  await run(
     `insert into contacts (id, name, email, company, service, message, source, created_at, updated_at, status, tags)
      select gen_random_uuid(), 'Contact ' || i, 'person' || i || '@example.com',
             case when i % 2 = 0 then 'Company ' || (i % 500) end,
@@ -26,8 +23,7 @@ export async function seedContacts(
             lateral (select $3::timestamptz - (i / 2) * interval '500 milliseconds' as ts) t`,
     [opts.count, opts.source ?? 'seed', newest],
   );
-  await query(
-    url,
+  await run(
     `insert into documents (id, contact_id, filename, content_type, size, sha256, storage_key, status, created_at)
      select gen_random_uuid(), c.id, 'file-' || n || '.txt', 'text/plain', 100, repeat('0', 64),
             'documents/' || c.id || '/seed-' || n, 'COMPLETED', c.created_at

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
     expect(c.rateLimit).toEqual({ perClientPerMinute: 20, globalPerMinute: 600 });
     expect(c.graphiql).toBe(true);
     expect(c.mail.concurrency).toBe(8);
+    expect(c.files).toEqual({ urlSecret: null, ttlSeconds: 300, publicUrl: null });
   });
 
   it('keeps contacts forever by default except SPAM (30 days); "never" keeps SPAM too', () => {
@@ -47,6 +48,9 @@ describe('loadConfig', () => {
         ADMIN_TOKEN: 'short',
         TRUST_PROXY: 'maybe',
         MAIL_CONCURRENCY: '0',
+        FILE_URL_SECRET: 'too-short',
+        DOWNLOAD_URL_TTL_SECONDS: '0',
+        PUBLIC_URL: 'api.example.com',
       });
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -59,6 +63,9 @@ describe('loadConfig', () => {
       'ADMIN_TOKEN',
       'TRUST_PROXY',
       'MAIL_CONCURRENCY',
+      'FILE_URL_SECRET',
+      'DOWNLOAD_URL_TTL_SECONDS',
+      'PUBLIC_URL',
     ])
       expect(message).toContain(name);
   });

@@ -3,6 +3,7 @@ import { type EntityManager, UniqueConstraintViolationException } from '@mikro-o
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
 import type { IncomingFile, StoredFile, UploadService } from '../documents/uploads.service.ts';
+import type { Events } from '../events/events.ts';
 import type { RateLimits } from '../limits/rate-limit.service.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { isUuid } from '../shared/uuid.ts';
@@ -28,6 +29,7 @@ interface Deps {
   uploads: UploadService;
   /** Sources counted under their own label; the free-text rest is `other`. */
   sources: readonly string[];
+  events: Pick<Events, 'publishContactSubmitted'>;
 }
 
 /** A new contact's triage state, so the answer to submitContact shows what the row holds. */
@@ -54,7 +56,7 @@ const fingerprint = (input: ContactInput, files: IncomingFile[]) =>
     .digest('hex');
 
 export function createContactService(deps: Deps) {
-  const { intake, rateLimits, metrics, uploads } = deps;
+  const { intake, rateLimits, metrics, uploads, events } = deps;
   const known = new Set(deps.sources);
   const sourceLabel = (source: string) => (known.has(source) ? source : 'other');
   for (const source of [...known, 'other']) metrics.contacts.inc({ source }, 0);
@@ -129,6 +131,8 @@ export function createContactService(deps: Deps) {
         em.create(DocumentEntity, { ...d, contact }, { persist: false }),
       );
       metrics.contacts.inc({ source: sourceLabel(contact.source) });
+      // After the commit, so a subscriber that loads the contact finds it.
+      events.publishContactSubmitted({ contactId });
       return { contact, documents };
     } catch (err) {
       await uploads.removeStored(stored);

@@ -56,6 +56,60 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
     },
     byId: (em: EntityManager, id: string): Promise<Document | null> =>
       isUuid(id) ? em.findOne(DocumentEntity, { id }) : Promise.resolve(null),
+    /** The extracted texts of many documents in one query, in the order of `ids`; null until COMPLETED. */
+    async textsOf(em: EntityManager, ids: readonly string[]): Promise<(string | null)[]> {
+      const rows: { id: string; text: string | null }[] = await em
+        .createQueryBuilder(DocumentEntity, 'd')
+        .select(['id', 'text'])
+        .where({ id: { $in: ids.filter(isUuid) }, status: 'COMPLETED' })
+        .execute();
+      const byId = new Map(rows.map((r) => [r.id, r.text]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    /**
+     * Runs extraction again for a COMPLETED or FAILED document: back to PENDING without its text,
+     * insights or search entry (an index job removes it), a new extraction job, one transaction.
+     */
+    async reprocess(em: EntityManager, by: Actor, id: string): Promise<Document> {
+      const notFound = () => new AppError('NOT_FOUND', 'No document with this id', { argument: 'id' });
+      if (!isUuid(id)) throw notFound();
+      await em.transactional(async (tx) => {
+        const changed = await tx.nativeUpdate(
+          DocumentEntity,
+          { id, status: { $in: ['COMPLETED', 'FAILED'] } },
+          {
+            status: 'PENDING',
+            error: null,
+            text: null,
+            insights: null,
+            processedAt: null,
+            indexedAt: null,
+            attempts: 0,
+          },
+        );
+        if (!changed) {
+          if (await tx.count(DocumentEntity, { id })) {
+            throw new AppError('CONFLICT', 'The document is being processed; try again once it has finished');
+          }
+          throw notFound();
+        }
+        await jobs.enqueueMany(tx, [
+          { queue: QUEUES.extract, data: { documentId: id } },
+          { queue: QUEUES.index, data: { documentId: id } },
+        ]);
+        await audit.record(tx, {
+          ...by,
+          action: 'document.reprocess',
+          subjectType: 'Document',
+          subjectId: id,
+        });
+      });
+      jobs.wake(QUEUES.extract);
+      jobs.wake(QUEUES.index);
+      return em.findOneOrFail(DocumentEntity, { id }, { refresh: true });
+    },
+
     /** The documents of many contacts in one query, oldest first. */
     forContacts: (em: EntityManager, contactIds: readonly string[]): Promise<Document[]> =>
       em.find(

@@ -9,44 +9,63 @@ export interface DocumentProcessedEvent {
   status: 'COMPLETED' | 'FAILED';
 }
 
+export interface ContactSubmittedEvent {
+  contactId: string;
+}
+
+type Topics = {
+  documentProcessed: [DocumentProcessedEvent];
+  contactSubmitted: [ContactSubmittedEvent];
+};
+
 /** Typed pub/sub; Redis carries events between processes when configured, in-process otherwise. */
 export function createEvents(redisUrl: string | null, metrics: Metrics) {
   const clients = redisUrl ? [new Redis(redisUrl), new Redis(redisUrl)] : [];
-  const pubsub = createPubSub<{ documentProcessed: [DocumentProcessedEvent] }>(
+  const pubsub = createPubSub<Topics>(
     clients.length === 2
       ? { eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) }
       : {},
   );
+
+  /** A subscription's events, counted in the active-subscriptions gauge while it is open. */
+  function live<T>(source: AsyncIterable<T>, transport: string) {
+    return new Repeater<T>(async (push, stop) => {
+      metrics.subscriptionsActive.inc({ transport });
+      const iterator = source[Symbol.asyncIterator]();
+      stop.then(() => iterator.return?.());
+      try {
+        for (
+          let next = await Promise.race([iterator.next(), stop]);
+          next && !next.done;
+          next = await Promise.race([iterator.next(), stop])
+        ) {
+          await push(next.value);
+        }
+      } finally {
+        metrics.subscriptionsActive.dec({ transport });
+        stop();
+      }
+    });
+  }
+
   return {
     publishDocumentProcessed: (e: DocumentProcessedEvent) => pubsub.publish('documentProcessed', e),
-    /** Events matching the given ids (any when null), counted in the active-subscriptions gauge while open. */
-    documentProcessed(match: { contactId: string | null; documentId: string | null }, transport: string) {
-      const source = pipe(
-        pubsub.subscribe('documentProcessed'),
-        filter(
-          (e: DocumentProcessedEvent) =>
-            (!match.contactId || e.contactId === match.contactId) &&
-            (!match.documentId || e.documentId === match.documentId),
+    publishContactSubmitted: (e: ContactSubmittedEvent) => pubsub.publish('contactSubmitted', e),
+    /** Processed documents matching the given ids (any when null). */
+    documentProcessed: (match: { contactId: string | null; documentId: string | null }, transport: string) =>
+      live(
+        pipe(
+          pubsub.subscribe('documentProcessed'),
+          filter(
+            (e: DocumentProcessedEvent) =>
+              (!match.contactId || e.contactId === match.contactId) &&
+              (!match.documentId || e.documentId === match.documentId),
+          ),
         ),
-      );
-      return new Repeater<DocumentProcessedEvent>(async (push, stop) => {
-        metrics.subscriptionsActive.inc({ transport });
-        const iterator = source[Symbol.asyncIterator]();
-        stop.then(() => iterator.return?.());
-        try {
-          for (
-            let next = await Promise.race([iterator.next(), stop]);
-            next && !next.done;
-            next = await Promise.race([iterator.next(), stop])
-          ) {
-            await push(next.value);
-          }
-        } finally {
-          metrics.subscriptionsActive.dec({ transport });
-          stop();
-        }
-      });
-    },
+        transport,
+      ),
+    /** Every contact submitted (and committed) from now on. */
+    contactSubmitted: (transport: string) => live(pubsub.subscribe('contactSubmitted'), transport),
     async health(): Promise<'up' | 'down' | 'disabled'> {
       if (!clients[0]) return 'disabled';
       try {

@@ -1,20 +1,23 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DocumentEntity } from '../../entities/index.ts';
-import { loadSearchDocuments } from '../search/search.service.ts';
+import { loadSearchDocuments, markIndexed } from '../search/search.service.ts';
 import type { SearchEngine } from '../search/search-engine.ts';
 import type { StepOutcome } from './extract.step.ts';
 
 /**
  * Index step: reload by id; a completed document goes into the search engine, any other comes out
- * (a failed one was never there; one no longer complete must not be found). Safe to re-run.
+ * (a failed one was never there; one no longer complete must not be found); `indexedAt` follows.
+ * Safe to re-run.
  */
 export async function indexStep(
   deps: { orm: MikroORM; search: { engine: SearchEngine } },
   documentId: string,
 ): Promise<StepOutcome> {
-  const [doc] = await loadSearchDocuments(deps.orm.em.fork(), [documentId]);
+  const em = deps.orm.em.fork();
+  const [doc] = await loadSearchDocuments(em, [documentId]);
   if (!doc) {
     await deps.search.engine.remove([documentId]);
+    await markIndexed(em, [], [documentId]);
     return 'skipped';
   }
   await deps.search.engine.index([doc]);
@@ -23,5 +26,6 @@ export async function indexStep(
     await deps.search.engine.remove([documentId]);
     return 'skipped';
   }
+  await markIndexed(em, [doc]);
   return 'done';
 }

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import type { Logger } from '../../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { loadSearchDocuments } from './search.service.ts';
+import { loadSearchDocuments, markIndexed } from './search.service.ts';
 import type { SearchEngine } from './search-engine.ts';
 
 export interface Drift {
@@ -45,8 +45,10 @@ export function createIndexRepair(deps: {
 
   async function indexIds(ids: string[]) {
     for (let i = 0; i < ids.length; i += BATCH) {
-      const docs = await loadSearchDocuments(orm.em.fork(), ids.slice(i, i + BATCH));
+      const em = orm.em.fork();
+      const docs = await loadSearchDocuments(em, ids.slice(i, i + BATCH));
       if (docs.length) await engine.index(docs);
+      await markIndexed(em, docs);
     }
   }
 
@@ -59,7 +61,10 @@ export function createIndexRepair(deps: {
       const { rows } = await sql<{ id: string }>`
         select id from documents where status = 'COMPLETED' order by id`.execute(orm.em.fork().getKysely());
       await indexIds(rows.map((r) => r.id));
-      if (found.orphaned.length) await engine.remove(found.orphaned);
+      if (found.orphaned.length) {
+        await engine.remove(found.orphaned);
+        await markIndexed(orm.em.fork(), [], found.orphaned);
+      }
       metrics.indexDrift.set(0);
       return found;
     },
@@ -67,7 +72,10 @@ export function createIndexRepair(deps: {
     async repair(): Promise<Drift> {
       const found = await drift();
       await indexIds([...found.missing, ...found.stale]);
-      if (found.orphaned.length) await engine.remove(found.orphaned);
+      if (found.orphaned.length) {
+        await engine.remove(found.orphaned);
+        await markIndexed(orm.em.fork(), [], found.orphaned);
+      }
       const total = found.missing.length + found.stale.length + found.orphaned.length;
       if (total)
         log.info(

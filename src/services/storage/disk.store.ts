@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UnavailableError } from '../../errors.ts';
 import { assertObjectKey, assertObjectPrefix, InvalidObjectKeyError } from './object-key.ts';
-import { NotFoundObjectError, type ObjectStore } from './storage.ts';
+import { type ByteRange, NotFoundObjectError, type ObjectStore } from './storage.ts';
 
 const TMP = '.tmp';
 // A temp file this old belongs to a process that died mid-put, never to one still writing.
@@ -94,14 +94,14 @@ export function createDiskStore(dir: string): ObjectStore {
       }
     },
 
-    async get(key: string) {
+    async get(key: string, range?: ByteRange) {
       const path = pathOf(key);
       let handle: FileHandle | undefined;
       try {
         handle = await open(path, 'r');
         // A directory opens fine on Linux; it is still no object.
         if (!(await handle.stat()).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-        return handle.createReadStream();
+        return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
       } catch (err) {
         await handle?.close().catch(() => {});
         if (MISSING.has(codeOf(err) ?? '')) throw new NotFoundObjectError(key);

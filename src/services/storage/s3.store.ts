@@ -6,7 +6,7 @@ import { Client, type ClientOptions, S3Error } from 'minio';
 import { UnavailableError } from '../../errors.ts';
 import { InstanceRoleCredentials } from './instance-role.ts';
 import { assertObjectKey, assertObjectPrefix, InvalidObjectKeyError } from './object-key.ts';
-import { NotFoundObjectError, type ObjectStore } from './storage.ts';
+import { type ByteRange, NotFoundObjectError, type ObjectStore } from './storage.ts';
 
 export interface S3StoreOptions {
   /** e.g. `http://127.0.0.1:9000`; scheme, host and port only. */
@@ -183,12 +183,27 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       }
     },
 
-    async get(key: string) {
+    async get(key: string, range?: ByteRange) {
       assertObjectKey(key);
       try {
-        return await client.getObject(bucket, key);
+        return range
+          ? await client.getPartialObject(bucket, key, range.start, range.end - range.start + 1)
+          : await client.getObject(bucket, key);
       } catch (err) {
         if (isMissing(err)) throw new NotFoundObjectError(key);
+        throw storeError(err);
+      }
+    },
+
+    async presignGet(key, ttlSeconds, response) {
+      assertObjectKey(key);
+      try {
+        // Signed locally: the region is known, so no request reaches the backend.
+        return await client.presignedGetObject(bucket, key, ttlSeconds, {
+          'response-content-type': response.contentType,
+          'response-content-disposition': response.contentDisposition,
+        });
+      } catch (err) {
         throw storeError(err);
       }
     },

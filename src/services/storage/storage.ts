@@ -4,6 +4,12 @@ export interface ObjectInfo {
   size: number;
 }
 
+/** Bytes `start` to `end`, both included (an HTTP Range). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /** Object storage. Keys are `/`-separated relative paths; adapters never see user paths unsanitised. */
 export interface ObjectStore {
   readonly kind: 's3' | 'disk';
@@ -11,8 +17,17 @@ export interface ObjectStore {
   init(): Promise<void>;
   /** Streams `body` to `key`; resolves once the object is fully written, rejects leaving nothing behind. */
   put(key: string, body: Readable, meta: { contentType: string }): Promise<void>;
-  /** Streams the object; rejects with NotFoundObjectError when missing. */
-  get(key: string): Promise<Readable>;
+  /** Streams the object, or the given bytes of it; rejects with NotFoundObjectError when missing. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * A GET URL straight to the object, valid `ttlSeconds`, answered with these headers; only where
+   * the backend signs such links itself (S3). Absent: the server streams the bytes itself.
+   */
+  presignGet?(
+    key: string,
+    ttlSeconds: number,
+    response: { contentType: string; contentDisposition: string },
+  ): Promise<string>;
   /** Size of the object, or null when missing. */
   stat(key: string): Promise<ObjectInfo | null>;
   /** Removes the object; a missing object is not an error. */
