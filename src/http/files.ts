@@ -25,7 +25,12 @@ export function filesHandler(services: Pick<Services, 'downloads' | 'documents' 
     }
     const { verdict, disposition } = services.downloads.verify(id, url.searchParams);
     if (verdict !== 'valid') {
-      return sendError(res, 403, 'FORBIDDEN', verdict === 'expired' ? 'This link has expired' : 'Bad signature');
+      return sendError(
+        res,
+        403,
+        'FORBIDDEN',
+        verdict === 'expired' ? 'This link has expired' : 'Bad signature',
+      );
     }
     try {
       const doc = await services.documents.byId(services.orm.em.fork(), id);

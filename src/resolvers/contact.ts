@@ -3,7 +3,6 @@ import type { ContactFilter } from '../services/contacts/contact-inbox.ts';
 import type { ContactInput } from '../services/contacts/contact-input.ts';
 import type { UpdateContact } from '../services/contacts/contact-triage.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
-import type { ContactSubmittedEvent } from '../services/events/events.ts';
 import type { PageArgs } from '../services/shared/keyset.ts';
 import { keysetConnection, type OrderArg } from './connection.ts';
 
@@ -54,11 +53,4 @@ export const addContactNote = (
 ) => ctx.services.triage.addNote(ctx.em, actorOf(ctx), String(args.contactId), args.body);
 
 export const subscribeContactSubmitted = (_root: unknown, _args: unknown, ctx: Context) =>
-  ctx.services.events.contactSubmitted(ctx.transport);
-
-// A fresh EntityManager per event: a subscription's context lives long and its identity map would go stale.
-export const contactFromEvent = async (event: ContactSubmittedEvent, _args: unknown, ctx: Context) => {
-  const contact = await ctx.services.contacts.byId(ctx.em.fork(), event.contactId);
-  if (!contact) throw new Error(`contact ${event.contactId} vanished before delivery`);
-  return contact;
-};
+  ctx.services.contacts.submitted(ctx.em, ctx.transport);

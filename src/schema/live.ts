@@ -1,4 +1,5 @@
-import { contactFromEvent, subscribeContactSubmitted } from '../resolvers/contact.ts';
+import type { Contact } from '../entities/index.ts';
+import { subscribeContactSubmitted } from '../resolvers/contact.ts';
 import { builder } from './builder.ts';
 import { ContactRef } from './contact.ts';
 
@@ -8,6 +9,6 @@ builder.subscriptionField('contactSubmitted', (t) =>
     description: 'Each new contact, once its intake transaction has committed; never a honeypot submission',
     authScopes: { read: true },
     subscribe: subscribeContactSubmitted,
-    resolve: contactFromEvent,
+    resolve: (contact: Contact) => contact,
   }),
 );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -35,7 +36,7 @@ const opened = (transport: string, n: number) =>
   );
 
 describe('contactSubmitted', () => {
-  it('tells staff over graphql-ws about each new contact, never about a honeypot submission', async () => {
+  it('tells staff over graphql-ws about each new contact, never about a honeypot submission nor one erased before delivery', async () => {
     const client = createClient({
       url: `${t.url.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
@@ -43,21 +44,25 @@ describe('contactSubmitted', () => {
       retryAttempts: 0,
     });
     const events: Submitted[] = [];
+    const errors: unknown[] = [];
     const dispose = client.subscribe<{ contactSubmitted: Submitted }>(
       { query: SUB },
       {
-        next: (e) => e.data && events.push(e.data.contactSubmitted),
-        error: () => undefined,
+        next: (e) => (e.data ? events.push(e.data.contactSubmitted) : errors.push(e.errors)),
+        error: (e) => errors.push(e),
         complete: () => undefined,
       },
     );
     await opened('ws', 1);
     const bot = await submit({ name: 'Bot', fax: '555-0100' });
+    // A contact erased between its commit and the delivery: the event names a row that is gone.
+    t.app.services.events.publishContactSubmitted({ contactId: randomUUID() });
     const human = await submit({ name: 'Margaret Hamilton' });
     await waitFor(async () => events.some((e) => e.id === human), 10_000, 'the event');
     // Events are delivered in order: had the honeypot published, it would have come first.
     expect(events).toEqual([{ id: human, name: 'Margaret Hamilton', status: 'NEW', documents: [] }]);
     expect(events.map((e) => e.id)).not.toContain(bot);
+    expect(errors).toEqual([]);
     dispose();
     await client.dispose();
   });

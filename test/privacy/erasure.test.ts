@@ -22,6 +22,8 @@ const AUDIT_HASH_SECRET = 'audit-hash-secret-for-the-erasure-tests';
 const AUDIT = `query ($id: ID) { auditEvents(action: "contact.erase", subjectId: $id) {
   edges { node { actor action subjectType subjectId requestId details } } } }`;
 const SEARCH = `query ($q: String!) { searchDocuments(query: $q) { totalHits } }`;
+const DOWNLOAD = `query ($id: ID!) { document(id: $id) { downloadUrl } }`;
+const REPROCESS = `mutation ($id: ID!) { reprocessDocument(id: $id) { id } }`;
 
 // One run per family of stores: disk + PostgreSQL search, and S3 (s3rver) + Meilisearch (the stand-in).
 describe.each([
@@ -88,6 +90,12 @@ describe.each([
     }
     if (!remote) expect(before.some((f) => f.startsWith('table public.search_words'))).toBe(true);
 
+    // A link handed out before the erasure (audited: the audit row must not carry the marker either).
+    const link = (await t.staff<{ document: { downloadUrl: string } }>(DOWNLOAD, { id: documentId })).data!
+      .document.downloadUrl;
+    const download = () => fetch(new URL(link, t.url));
+    expect((await download()).status).toBe(200);
+
     const requested = await eraseContact(t, contactId);
     expect(requested).toMatchObject({ status: 'PENDING', contactIds: [contactId], completedAt: null });
     const done = await erasureDone(t, requested.id);
@@ -96,6 +104,8 @@ describe.each([
     expect(await findTraces(stores, needles)).toEqual([]);
     expect((await t.staff(CONTACT, { id: contactId })).data).toEqual({ contact: null });
     expect((await t.staff(SEARCH, { q: m })).data).toEqual({ searchDocuments: { totalHits: 0 } });
+    expect((await download()).status).toBe(404);
+    expect(errorCode(await t.staff(REPROCESS, { id: documentId }))).toBe('NOT_FOUND');
     // Asked again: the same erasure, nothing new to do.
     expect((await eraseContact(t, contactId)).id).toBe(requested.id);
     expect(logs.some((l) => l.includes('"erasure done"'))).toBe(true);

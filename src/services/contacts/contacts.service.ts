@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { filter, map, pipe } from 'graphql-yoga';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
 import type { IncomingFile, StoredFile, UploadService } from '../documents/uploads.service.ts';
-import type { Events } from '../events/events.ts';
+import type { ContactSubmittedEvent, Events } from '../events/events.ts';
 import type { RateLimits } from '../limits/rate-limit.service.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { isUuid } from '../shared/uuid.ts';
@@ -29,7 +30,7 @@ interface Deps {
   uploads: UploadService;
   /** Sources counted under their own label; the free-text rest is `other`. */
   sources: readonly string[];
-  events: Pick<Events, 'publishContactSubmitted'>;
+  events: Pick<Events, 'publishContactSubmitted' | 'contactSubmitted'>;
 }
 
 /** A new contact's triage state, so the answer to submitContact shows what the row holds. */
@@ -145,10 +146,22 @@ export function createContactService(deps: Deps) {
     }
   }
 
+  const byId = (em: EntityManager, id: string): Promise<Contact | null> =>
+    isUuid(id) ? em.findOne(ContactEntity, { id }) : Promise.resolve(null);
+
   return {
     submit,
-    byId: (em: EntityManager, id: string): Promise<Contact | null> =>
-      isUuid(id) ? em.findOne(ContactEntity, { id }) : Promise.resolve(null),
+    byId,
+    /**
+     * Each contact submitted from now on, loaded with a fresh EntityManager per event (`em` lives as
+     * long as the subscription); one erased before its delivery is left out.
+     */
+    submitted: (em: EntityManager, transport: string) =>
+      pipe(
+        events.contactSubmitted(transport),
+        map((e: ContactSubmittedEvent) => byId(em.fork(), e.contactId)),
+        filter((c: Contact | null): c is Contact => c !== null),
+      ),
     /** Many contacts in one query, in the order of `ids` (null where missing). */
     async byIds(em: EntityManager, ids: readonly string[]): Promise<(Contact | null)[]> {
       const found = await em.find(ContactEntity, { id: { $in: ids.filter(isUuid) } });
