@@ -10,12 +10,7 @@ describe('when object storage is down', () => {
   let t: TestApp;
   beforeAll(async () => {
     s3 = await startS3Peer();
-    t = await startTestApp({
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_BUCKET: 'dossier-docs',
-    });
+    t = await startTestApp(s3.env('dossier-docs'));
   });
   afterAll(() => t.stop());
 

@@ -2,6 +2,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { STAFF_TOKEN, startTestApp, type TestApp } from '../support/app.ts';
+import { openSse } from '../support/sse.ts';
 import { multipart, UPLOAD } from '../support/upload.ts';
 
 let t: TestApp;
@@ -92,32 +93,15 @@ describe('documentProcessed over graphql-ws', () => {
 
 describe('documentProcessed over SSE', () => {
   it('streams the event as text/event-stream', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${t.url}/graphql`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${STAFF_TOKEN}`,
-      },
-      body: JSON.stringify({ query: SUB, variables: {} }),
-    });
-    expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.getReader();
+    const sse = await openSse(t.url, SUB);
+    expect(sse.res.headers.get('content-type')).toContain('text/event-stream');
     await new Promise((r) => setTimeout(r, 300));
     const id = await upload('two.txt', 'one two three');
-    let text = '';
-    const deadline = Date.now() + 20_000;
-    while (!text.includes(id) && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const text = await sse.read((seen) => seen.includes(id), 20_000);
     expect(text).toContain(`"id":"${id}"`);
     expect(text).toContain('"status":"COMPLETED"');
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/^dossier_subscriptions_active\{transport="sse"\} 1$/m);
-    controller.abort();
+    sse.close();
   });
 });

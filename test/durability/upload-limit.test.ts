@@ -108,10 +108,7 @@ describe('limits with the S3 store', () => {
   beforeAll(async () => {
     peer = await startS3Peer();
     t = await startTestApp({
-      S3_ENDPOINT: peer.endpoint,
-      S3_ACCESS_KEY: peer.accessKey,
-      S3_SECRET_KEY: peer.secretKey,
-      S3_BUCKET: bucket,
+      ...peer.env(bucket),
       // Above one 8 MiB part, so the refused upload has started a multipart upload.
       MAX_UPLOAD_BYTES: String(10 * MiB),
     });

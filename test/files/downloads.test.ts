@@ -134,13 +134,7 @@ describe('downloads from S3', () => {
   let t: TestApp;
   beforeAll(async () => {
     s3 = await startS3Peer();
-    t = await startTestApp({
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_BUCKET: 'dossier-downloads',
-      WORKERS: '0',
-    });
+    t = await startTestApp({ ...s3.env('dossier-downloads'), WORKERS: '0' });
   });
   afterAll(async () => {
     await t.stop();

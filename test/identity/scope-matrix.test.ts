@@ -16,6 +16,7 @@ import { schema } from '../../src/schema/index.ts';
 import { type GqlResponse, postGraphQL, startTestApp, type TestApp } from '../support/app.ts';
 import { contactInput } from '../support/factories.ts';
 import { createToken, type ScopeName } from '../support/identity.ts';
+import { openSse } from '../support/sse.ts';
 import { multipart, type UploadFile } from '../support/upload.ts';
 
 /** Root fields anyone may call; every other field of Query, Mutation and Subscription is staff-only. */
@@ -96,31 +97,11 @@ async function subscribeOnce(
   variables: Record<string, unknown>,
   token: string | null,
 ) {
-  const controller = new AbortController();
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    signal: controller.signal,
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  const reader = res.body!.getReader();
-  let text = '';
-  const deadline = Date.now() + 1000;
-  while (!/^data: \{/m.test(text) && Date.now() < deadline) {
-    const next = await Promise.race([
-      reader.read(),
-      new Promise<null>((r) => setTimeout(() => r(null), Math.max(0, deadline - Date.now()))),
-    ]);
-    if (!next || next.done) break;
-    text += new TextDecoder().decode(next.value);
-  }
-  controller.abort();
+  const sse = await openSse(url, query, variables, token);
+  const text = await sse.read((seen) => /^data: \{/m.test(seen), 1000);
+  sse.close();
   const data = /^data: (\{.*\})$/m.exec(text)?.[1];
-  return { status: res.status, headers: res.headers, ...(data ? JSON.parse(data) : { data: null }) };
+  return { status: sse.res.status, headers: sse.res.headers, ...(data ? JSON.parse(data) : { data: null }) };
 }
 
 function rootCase(kind: 'query' | 'mutation' | 'subscription', field: AnyField, scope: Required): Case {

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { STAFF_TOKEN, startTestApp, type TestApp } from '../support/app.ts';
 import { contactInput, SUBMIT } from '../support/factories.ts';
 import { scrape, total } from '../support/metrics.ts';
+import { openSse } from '../support/sse.ts';
 import { waitFor } from '../support/wait.ts';
 
 let t: TestApp;
@@ -68,30 +69,12 @@ describe('contactSubmitted', () => {
   });
 
   it('streams over SSE', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${t.url}/graphql`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${STAFF_TOKEN}`,
-      },
-      body: JSON.stringify({ query: SUB }),
-    });
-    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const sse = await openSse(t.url, SUB);
+    expect(sse.res.headers.get('content-type')).toContain('text/event-stream');
     await opened('sse', 1);
     const id = await submit({ name: 'Katherine Johnson' });
-    const reader = res.body!.getReader();
-    let text = '';
-    const deadline = Date.now() + 10_000;
-    while (!text.includes(id) && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    expect(text).toContain(`"name":"Katherine Johnson"`);
-    controller.abort();
+    expect(await sse.read((text) => text.includes(id), 10_000)).toContain(`"name":"Katherine Johnson"`);
+    sse.close();
   });
 
   it('is refused without a staff token', async () => {

@@ -163,27 +163,21 @@ describe('backup and restore drill', () => {
       () => rm(dataB, { recursive: true, force: true }),
       () => rm(out, { recursive: true, force: true }),
     );
-    const s3Env = (bucket: string) => ({
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY: s3.accessKey,
-      S3_SECRET_KEY: s3.secretKey,
-      S3_BUCKET: bucket,
-    });
-    const a = await startTestApp({ ...s3Env('drill-a'), NOTIFY_WAIT_SECONDS: '0' });
+    const a = await startTestApp({ ...s3.env('drill-a'), NOTIFY_WAIT_SECONDS: '0' });
     cleanup.push(() => a.stop());
     const seeded = await seed(a.url);
     const backupDir = join(out, 'backup');
     const backup = await runScript(
       'src/backup.ts',
       ['--out', backupDir],
-      baseEnv(a.dataDir, { DATABASE_URL: a.databaseUrl, ...s3Env('drill-a') }),
+      baseEnv(a.dataDir, { DATABASE_URL: a.databaseUrl, ...s3.env('drill-a') }),
     );
     expect(backup.code, backup.out).toBe(0);
 
-    const envB = baseEnv(dataB, { DATABASE_URL: dbB.url, ...s3Env('drill-b') });
+    const envB = baseEnv(dataB, { DATABASE_URL: dbB.url, ...s3.env('drill-b') });
     const restore = await runScript('src/restore.ts', ['--from', backupDir], envB);
     expect(restore.code, restore.out).toBe(0);
-    const b = await startTestApp(s3Env('drill-b'), { database: dbB.url, dataDir: dataB });
+    const b = await startTestApp(s3.env('drill-b'), { database: dbB.url, dataDir: dataB });
     cleanup.push(() => b.stop());
     await expectRestored(b.url, seeded, createS3Store({ ...s3, bucket: 'drill-b' }));
   }, 240_000);

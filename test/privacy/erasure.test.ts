@@ -44,14 +44,7 @@ describe.each([
     const env: Env = {
       NOTIFY_WAIT_SECONDS: '30',
       MAIL_ACKNOWLEDGE: 'true',
-      ...(s3
-        ? {
-            S3_ENDPOINT: s3.endpoint,
-            S3_ACCESS_KEY: s3.accessKey,
-            S3_SECRET_KEY: s3.secretKey,
-            S3_BUCKET: 'dossier',
-          }
-        : {}),
+      ...(s3 ? s3.env('dossier') : {}),
       ...(meili ? { MEILI_URL: meili.url } : {}),
     };
     t = await startTestApp(env, { log: createLogger('info', { write: (line: string) => logs.push(line) }) });

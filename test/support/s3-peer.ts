@@ -14,6 +14,8 @@ export interface S3Peer {
   requests: string[];
   /** Keys of multipart uploads started in `bucket` and neither completed nor aborted. */
   pendingUploads(bucket: string): Promise<string[]>;
+  /** The S3_* variables that point Dossier at this peer and `bucket`. */
+  env(bucket: string): Record<'S3_ENDPOINT' | 'S3_ACCESS_KEY' | 'S3_SECRET_KEY' | 'S3_BUCKET', string>;
   stop(): Promise<void>;
 }
 
@@ -110,10 +112,17 @@ export async function startS3Peer(): Promise<S3Peer> {
     hooked.catch((err: unknown) => res.writeHead(500).end(String(err)));
   });
 
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
+    env: (bucket) => ({
+      S3_ENDPOINT: endpoint,
+      S3_ACCESS_KEY: 'S3RVER',
+      S3_SECRET_KEY: 'S3RVER',
+      S3_BUCKET: bucket,
+    }),
     directory,
     requests,
     pendingUploads: async (bucket) => (await pending(bucket)).map((u) => u.key),
