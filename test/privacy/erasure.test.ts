@@ -132,7 +132,20 @@ describe('erasure with work in flight, by email, and who may ask', () => {
       'the extraction to be held',
     );
     const erasure = await eraseContact(t, contactId);
-    // The erasure waits for the document's row; let the extraction go on, with the erasure right behind it.
+    // Once the erasure waits for the document's row, let the extraction go on with the erasure right
+    // behind it (released before the erasure job ran, the extraction could finish first under load).
+    await waitFor(
+      async () =>
+        (
+          await query(
+            t.databaseUrl,
+            `select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid
+              where l.locktype = 'transactionid' and not l.granted and a.datname = current_database()`,
+          )
+        ).length > 0,
+      10_000,
+      'the erasure to wait for the document',
+    );
     await app.db.releaseSlow();
     await erasureDone(t, erasure.id);
     const extracted = () =>
