@@ -33,8 +33,14 @@ const input = (i: number) => ({
   service: 'Audit',
   message: 'We would like a review of our engine designs before the spring exhibition.',
 });
+// In production /metrics is served only with a token (or on its own port).
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 // The load phase sends more than the default per-client limit allows; everything else stays default.
-const LIMITS = { RATE_LIMIT_PER_MINUTE: '100000000', RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000' };
+const LIMITS = {
+  RATE_LIMIT_PER_MINUTE: '100000000',
+  RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000',
+  METRICS_TOKEN,
+};
 
 const mb = (kb: number) => fixed(kb / 1024);
 
@@ -59,7 +65,8 @@ async function pool<T>(items: T[], width: number, task: (item: T) => Promise<voi
 }
 
 async function scrape(server: BenchServer) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const headers = { authorization: `Bearer ${METRICS_TOKEN}` };
+  const text = await (await fetch(`${server.url}/metrics`, { headers })).text();
   return { text, samples: parseMetrics(text) };
 }
 
