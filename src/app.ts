@@ -9,6 +9,7 @@ import { type Context, lazy } from './context.ts';
 import { limitBody } from './http/body-limit.ts';
 import { csrfPrevention } from './http/csrf.ts';
 import { maskError } from './http/errors.ts';
+import { exportsHandler } from './http/exports.ts';
 import { filesHandler } from './http/files.ts';
 import { listenMetrics, type MetricsServer, metricsHandler } from './http/metrics-endpoint.ts';
 import { errorReporting, metricsPlugins, operationNamer } from './http/metrics-plugins.ts';
@@ -22,6 +23,8 @@ import { createServices, type ServiceOptions, type Services } from './services/i
 import { startWorkers, type Workers } from './worker-runner.ts';
 
 const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
+// Signed links: logged without the id that follows.
+const LINK_ROUTES = ['/files', '/exports'];
 
 export interface ServerContext {
   req?: IncomingMessage;
@@ -141,6 +144,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
   });
 
   const serveFile = filesHandler(services);
+  const serveExport = exportsHandler(services);
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -152,7 +156,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
         {
           requestId,
           method: req.method,
-          path: ROUTES.has(path) ? path : path.startsWith('/files/') ? '/files' : 'other',
+          path: ROUTES.has(path) ? path : (LINK_ROUTES.find((r) => path.startsWith(`${r}/`)) ?? 'other'),
           // 499 (nginx's "client closed request") when the client left before the answer was sent.
           status: res.writableFinished ? res.statusCode : 499,
           ms: Math.round(performance.now() - started),
@@ -172,6 +176,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
     if (path === '/metrics' && config.metrics?.onPublicPort) return serveMetrics(req, res);
     if (path === '/health') return yoga(req, res, { req, res, requestId, transport: 'http' });
     if (path.startsWith('/files/')) return serveFile(req, res);
+    if (path.startsWith('/exports/')) return serveExport(req, res);
     if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found');
     // One spelling for Yoga, whose own matching is looser (any URL ending in /graphql).
     const query = req.url?.indexOf('?') ?? -1;

@@ -5,9 +5,10 @@ import { UnavailableError } from '../errors.ts';
 import { dispositionOf } from '../services/documents/downloads.service.ts';
 import type { Services } from '../services/index.ts';
 import { NotFoundObjectError } from '../services/storage/storage.ts';
+import { privateFileHeaders, signedLink } from './signed-link.ts';
 import { sendError } from './util.ts';
 
-const PATH = /^\/files\/([^/]{1,100})$/;
+const ROUTE = /^\/files\/([^/]{1,100})$/;
 
 /**
  * `GET /files/{documentId}?disposition=…&expires=…&signature=…`: a document's bytes behind a signed,
@@ -16,31 +17,19 @@ const PATH = /^\/files\/([^/]{1,100})$/;
  */
 export function filesHandler(services: Pick<Services, 'downloads' | 'documents' | 'store' | 'orm'>) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://files');
-    const id = PATH.exec(url.pathname)?.[1];
-    if (!id) return sendError(res, 404, 'NOT_FOUND', 'Not found');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      return sendError(res, 405, 'METHOD_NOT_ALLOWED', 'Method not allowed');
-    }
-    const { verdict, disposition } = services.downloads.verify(id, url.searchParams);
-    if (verdict !== 'valid') {
-      return sendError(
-        res,
-        403,
-        'FORBIDDEN',
-        verdict === 'expired' ? 'This link has expired' : 'Bad signature',
-      );
-    }
+    const link = signedLink(req, res, {
+      route: ROUTE,
+      methods: ['GET', 'HEAD'],
+      verify: services.downloads.verify,
+    });
+    if (!link) return;
+    const { id } = link;
+    const disposition = services.downloads.disposition(link.params);
     try {
       const doc = await services.documents.byId(services.orm.em.fork(), id);
       const info = doc ? await services.store.stat(doc.storageKey) : null;
       if (!doc || !info) return sendError(res, 404, 'NOT_FOUND', 'Not found');
-      res.setHeader('content-type', doc.contentType);
-      res.setHeader('content-disposition', dispositionOf(doc, disposition));
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('content-security-policy', 'sandbox');
-      res.setHeader('cache-control', 'private, no-store');
+      privateFileHeaders(res, doc.contentType, dispositionOf(doc, disposition));
       res.setHeader('accept-ranges', 'bytes');
       const ranges = req.headers.range ? rangeParser(info.size, req.headers.range, { combine: true }) : null;
       if (ranges === -1) {

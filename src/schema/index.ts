@@ -10,6 +10,7 @@ import './viewer.ts';
 import './api-token.ts';
 import './audit.ts';
 import './erasure.ts';
+import './export.ts';
 
 builder.queryType({});
 builder.mutationType({});

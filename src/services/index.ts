@@ -28,6 +28,7 @@ import { createOutboxMailer } from './mail/outbox.mailer.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { createPipeline } from './pipeline/pipeline.service.ts';
 import { createErasureService } from './privacy/erasure.service.ts';
+import { createExportService } from './privacy/export.service.ts';
 import { createRetention } from './privacy/retention.ts';
 import { createIndexRepair } from './search/index-repair.ts';
 import { createSearchService } from './search/search.service.ts';
@@ -110,6 +111,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     { baseUrl: config.files.publicUrl },
   );
   const downloads = createDownloadService({ store, signer, audit, ttlSeconds: config.files.ttlSeconds });
+  const exports = createExportService({ store, signer, audit, ttlSeconds: config.files.ttlSeconds });
   const documents = createDocumentService({ uploads, jobs, audit });
   const contacts = createContactService({
     events,
@@ -250,6 +252,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     inbox: { contacts: contactInbox, documents: documentInbox },
     signer,
     downloads,
+    exports,
     triage: createContactTriage({ audit }),
     mailer,
     search: searchService,

@@ -53,10 +53,11 @@ export function createDownloadService(deps: {
       return url;
     },
     /** Checks a `/files/{id}` request's query; `disposition` is part of what was signed. */
-    verify(documentId: string, params: URLSearchParams): { verdict: UrlVerdict; disposition: Disposition } {
-      const verdict = signer.verify(filePath(documentId), params);
-      return { verdict, disposition: params.get('disposition') === 'inline' ? 'inline' : 'attachment' };
-    },
+    verify: (documentId: string, params: URLSearchParams): UrlVerdict =>
+      signer.verify(filePath(documentId), params),
+    /** The disposition a verified `/files/{id}` link was signed with. */
+    disposition: (params: URLSearchParams): Disposition =>
+      params.get('disposition') === 'inline' ? 'inline' : 'attachment',
   };
 }
 
