@@ -59,12 +59,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
   const services = await createServices(config, log, opts);
   const { metrics, auth, orm } = services;
   const production = config.env === 'production';
-  const serveMetrics = metricsHandler({
-    registry: metrics.registry,
-    token: config.metrics?.token ?? null,
-    refresh: services.refreshGauges,
-    log,
-  });
+  const serveMetrics = metricsHandler(services, config.metrics?.token ?? null);
   const multipart = createMultipartHandler(config.uploads, metrics);
   const operationName = operationNamer(
     config.metrics?.operationCap ?? 100,

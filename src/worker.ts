@@ -17,12 +17,7 @@ const workers = await startWorkers(services, Math.max(1, config.jobConcurrency))
 const metricsServer =
   config.metrics?.port != null
     ? await listenMetrics(
-        metricsHandler({
-          registry: services.metrics.registry,
-          token: config.metrics.token,
-          refresh: services.refreshGauges,
-          log,
-        }),
+        metricsHandler(services, config.metrics.token),
         config.metrics.port,
         config.http.host,
         log,

@@ -7,26 +7,28 @@ import { sendJson } from './util.ts';
 
 export type MetricsHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-export interface MetricsEndpointOptions {
-  registry: Registry;
-  /** Bearer token every scrape must present (METRICS_TOKEN); null leaves the endpoint open. */
-  token: string | null;
-  /** Brings the sampled gauges (queue depth, dependencies up) to date before a scrape. */
-  refresh(): Promise<void>;
+/** What a scrape reads: the registry, and the gauges sampled on demand (queue depth, dependencies up). */
+export interface MetricsSource {
+  metrics: { registry: Registry };
+  refreshGauges(): Promise<void>;
   log: Logger;
 }
 
-/** Answers a scrape in the Prometheus text format; 401 without the token when one is set. */
-export function metricsHandler(opts: MetricsEndpointOptions): MetricsHandler {
+/**
+ * Answers a scrape of `source` (a process's services) in the Prometheus text format; 401 without
+ * the bearer `token` (METRICS_TOKEN) when one is set.
+ */
+export function metricsHandler(source: MetricsSource, token: string | null): MetricsHandler {
+  const { registry } = source.metrics;
   return async (req, res) => {
-    if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) {
+    if (token && !bearerMatches(req.headers.authorization, token)) {
       res.setHeader('www-authenticate', 'Bearer');
       return sendJson(res, 401, { error: 'metrics token required' });
     }
     // A failed refresh leaves the last values; the scrape itself must still answer.
-    await opts.refresh().catch((err) => opts.log.warn({ err }, 'refreshing gauges failed'));
-    const body = await opts.registry.metrics();
-    res.writeHead(200, { 'content-type': opts.registry.contentType });
+    await source.refreshGauges().catch((err) => source.log.warn({ err }, 'refreshing gauges failed'));
+    const body = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType });
     res.end(body);
   };
 }
