@@ -3,8 +3,8 @@
 // Run: npm run bench:contact   (BENCH_SECONDS=20 per phase, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import getPort from 'get-port';
 import pg from 'pg';
-import { freePort } from '../src/services/db/embedded-postgres.ts';
 import {
   type BenchDatabase,
   type BenchServer,
@@ -186,7 +186,7 @@ await bench(async () => {
   );
   const db = await startDatabase();
   const ses = await slowSes(2000);
-  const refused = `http://127.0.0.1:${await freePort()}`;
+  const refused = `http://127.0.0.1:${await getPort()}`;
   const limits = { RATE_LIMIT_PER_MINUTE: '100000000', RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000' };
   const configs: [string, Record<string, string>][] = [
     ['metrics on', {}],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createExtractionPool, type ExtractionPool } from '../src/services/extraction/extraction-pool.ts';
 import { type OcrEngineName, ocrTaskTimeoutMs } from '../src/services/extraction/ocr/ocr.ts';
-import { makeScannedPdf, makeTextImage } from '../test/extraction/fixtures.ts';
+import { makeScannedPdf, makeTextImage } from '../test/support/extraction-fixtures.ts';
 import { fixed, median, printTable } from './support.ts';
 
 const RUNS = Number(process.argv[2] ?? 3);

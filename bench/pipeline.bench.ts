@@ -8,7 +8,7 @@ import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { QUEUES } from '../src/services/jobs/queues.ts';
-import { makeScannedPdf } from '../test/extraction/fixtures.ts';
+import { makeScannedPdf } from '../test/support/extraction-fixtures.ts';
 import { descendantPids } from '../test/support/processes.ts';
 import {
   type BenchServer,

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import getPort from 'get-port';
 import PDFDocument from 'pdfkit';
 import pg from 'pg';
 import { createLogger } from '../src/logger.ts';
-import { freePort, startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const STAFF_TOKEN = 'bench-staff-token-0123456789abcdef';
@@ -170,7 +171,7 @@ export async function startProcess(
   ready: (url: string) => Promise<boolean>,
   stopped?: () => Promise<void>,
 ): Promise<BenchServer> {
-  const port = await freePort();
+  const port = await getPort();
   const spawned = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import getPort from 'get-port';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
-import { freePort } from '../../src/services/db/embedded-postgres.ts';
 
 export const AUDIENCE = 'dossier';
 export const RESOURCE = 'https://dossier.example';
@@ -24,7 +24,7 @@ export async function signingKey(kid: string): Promise<SigningKey> {
  * It can be restarted on the same address with another key set (rotation) and counts JWKS fetches.
  */
 export async function startOidcPeer(keys: SigningKey[], opts: { issuer?: string; port?: number } = {}) {
-  const port = opts.port ?? (await freePort());
+  const port = opts.port ?? (await getPort());
   const issuer = opts.issuer ?? `http://127.0.0.1:${port}`;
   let server: Server | null = null;
   let jwksFetches = 0;

@@ -4,11 +4,11 @@ import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/services/db/embedded-postgres.ts';
-import { makePdf } from '../extraction/fixtures.ts';
-import { multipart, UPLOAD } from '../support/upload.ts';
+import getPort from 'get-port';
 import { STAFF_TOKEN } from './app.ts';
 import { query } from './db.ts';
+import { makePdf } from './extraction-fixtures.ts';
+import { multipart, UPLOAD } from './upload.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -124,7 +124,7 @@ export async function tempDir(prefix: string): Promise<string> {
 
 /** A Debian redis-server on a free port that keeps nothing on disk. */
 export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
+  const port = await getPort();
   const dir = await tempDir('dossier-redis-');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   const proc = await spawnUntil(

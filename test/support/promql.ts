@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadYamlFiles } from '../ops/yaml.ts';
+import { loadYamlFiles } from './yaml.ts';
 
 /** One PromQL expression of the operations assets and where it comes from. */
 export interface PromExpression {

@@ -2,10 +2,10 @@ import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import getPort from 'get-port';
 import { StartupError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { readOrCreateSecret } from '../shared/secret-file.ts';
@@ -29,17 +29,6 @@ export interface EmbeddedOptions {
 /** As root, where PostgreSQL's files go when the postgres user cannot reach DATA_DIR. */
 const ASIDE_ROOT = '/var/lib/dossier';
 const run = promisify(execFile);
-
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 /** A server left running by a killed parent holds the data dir: stop it before starting ours. */
 async function stopOrphan(dir: string, log: Logger): Promise<void> {
@@ -194,7 +183,7 @@ export async function startEmbeddedPostgres(
   const { secret: password } = await readOrCreateSecret(join(root, 'postgres.secret'), () =>
     randomBytes(24).toString('hex'),
   );
-  const pgPort = port ?? (await freePort());
+  const pgPort = port ?? (await getPort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
