@@ -13,5 +13,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Files run one after another in each worker process, which imports the server once: the imports
+    // took about as long as the tests. Files restore what they change in the process (env, timers).
+    isolate: false,
   },
 });

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { capturedLog, startTestApp, type TestApp } from '../../support/app.ts';
 import { query } from '../../support/db.ts';
 import { filesUnder } from '../../support/files.ts';
@@ -10,9 +10,10 @@ import { scrape, total } from '../../support/metrics.ts';
 import { rawUpload } from '../../support/raw-upload.ts';
 import { waitFor } from '../../support/wait.ts';
 
-// This file's own temp dir, so that the upload spool (os.tmpdir()) can be looked at alone.
+// This file's own temp dir, so that the upload spool (os.tmpdir()) can be looked at alone; restored after
+// it (files share a worker process).
 const spool = await mkdtemp(join(tmpdir(), 'dossier-spool-'));
-process.env.TMPDIR = spool;
+vi.stubEnv('TMPDIR', spool);
 
 const { log, lines } = capturedLog();
 let t: TestApp;
@@ -21,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.stop();
+  vi.unstubAllEnvs();
   await rm(spool, { recursive: true, force: true });
 });
 
