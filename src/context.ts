@@ -53,11 +53,14 @@ export const actorOf = (ctx: Pick<Context, 'viewer' | 'requestId'>) => ({
 });
 export type Actor = ReturnType<typeof actorOf>;
 
-/** Defines `key` on a context as made on its first read, then kept. */
+/**
+ * Defines `key` on a context as made on its first read, then kept. Not enumerable: a plugin that copies
+ * the context (`{ ...serverContext }`, as the Prometheus plugin does for every response) must not make it.
+ */
 export function lazy<K extends keyof Context>(context: object, key: K, make: () => Context[K]): void {
   let value: Context[K] | undefined;
   Object.defineProperty(context, key, {
-    enumerable: true,
+    enumerable: false,
     configurable: true,
     get: () => (value ??= make()),
     set: (v: Context[K]) => {
