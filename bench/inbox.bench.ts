@@ -1,8 +1,8 @@
 // The staff inbox through GraphQL beside the same SQL alone, on 100,000 contacts loaded by SQL.
 // Run: npm run bench:inbox   (BENCH_CONTACTS=100000, BENCH_QUERIES=200 per kind)
 import pg from 'pg';
-import { DocumentEntity } from '../src/entities/index.ts';
-import { type ContactFilter, contactInbox } from '../src/services/contacts/contact-inbox.ts';
+import type { ContactFilter } from '../src/entities/contact.repository.ts';
+import { ContactEntity, DocumentEntity } from '../src/entities/index.ts';
 import { initORM } from '../src/services/db/orm.ts';
 import { encodeCursor, type KeysetPage } from '../src/services/shared/keyset.ts';
 import { seedContacts } from '../test/support/seed.ts';
@@ -89,6 +89,7 @@ await bench(async () => {
     ];
 
     const em = () => orm.em.fork();
+    const inbox = () => em().getRepository(ContactEntity).inbox;
     const pageOf = (c: Case): KeysetPage => ({
       ...(c.after ? { after: c.after } : {}),
       limit: FIRST + 1,
@@ -96,7 +97,7 @@ await bench(async () => {
       order: 'desc',
     });
     const viaSql = async (c: Case) => {
-      const pageSql = contactInbox.sql(em(), c.filter, pageOf(c));
+      const pageSql = inbox().sql(c.filter, pageOf(c));
       const start = performance.now();
       const { rows } = await client.query<{ id: string }>(pageSql);
       const ids = rows.slice(0, FIRST).map((r) => r.id);
@@ -187,7 +188,7 @@ await bench(async () => {
       `target GraphQL adds <= 3 ms (median): ${fixed(worstAdded)} ms worst (${verdict(worstAdded <= 3)})`,
     );
     for (const [name, make] of kinds) {
-      const plan = await client.query(`explain ${contactInbox.sql(em(), make().filter, pageOf(make()))}`);
+      const plan = await client.query(`explain ${inbox().sql(make().filter, pageOf(make()))}`);
       const used = plan.rows.map((r) => String(r['QUERY PLAN'])).filter((l) => /Index|Seq Scan/.test(l));
       console.log(`plan, ${name}: ${used.map((l) => l.trim().replace(/\s+\(cost.*$/, '')).join(' | ')}`);
     }

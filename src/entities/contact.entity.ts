@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
+import { ContactRepository } from './contact.repository.ts';
 import { ContactNoteEntity } from './contact-note.entity.ts';
 import { DocumentEntity } from './document.entity.ts';
 
@@ -10,6 +11,7 @@ export type ContactStatus = (typeof CONTACT_STATUSES)[number];
 export const ContactEntity = defineEntity({
   name: 'Contact',
   tableName: 'contacts',
+  repository: () => ContactRepository,
   properties: {
     id: p
       .uuid()

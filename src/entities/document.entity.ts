@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
 import type { Insights } from '../services/extraction/extraction.ts';
 import { ContactEntity } from './contact.entity.ts';
+import { DocumentRepository } from './document.repository.ts';
 
 export const DOCUMENT_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED'] as const;
 
 export const DocumentEntity = defineEntity({
   name: 'Document',
   tableName: 'documents',
+  repository: () => DocumentRepository,
   properties: {
     id: p
       .uuid()

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
+import { ErasureRepository } from './erasure.repository.ts';
 
 export const ERASURE_STATUSES = ['PENDING', 'DONE', 'FAILED'] as const;
 
@@ -7,6 +8,7 @@ export const ERASURE_STATUSES = ['PENDING', 'DONE', 'FAILED'] as const;
 export const ErasureEntity = defineEntity({
   name: 'Erasure',
   tableName: 'erasures',
+  repository: () => ErasureRepository,
   properties: {
     id: p
       .uuid()

@@ -1,5 +1,5 @@
 import { actorOf, type Context } from '../context.ts';
-import type { ContactFilter } from '../services/contacts/contact-inbox.ts';
+import type { ContactFilter } from '../entities/contact.repository.ts';
 import type { ContactInput } from '../services/contacts/contact-input.ts';
 import type { UpdateContact } from '../services/contacts/contact-triage.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
@@ -33,10 +33,11 @@ export const contactsPage = (
   ctx: Context,
 ) => {
   const filter = args.filter ?? {};
+  const inbox = ctx.services.inbox.contacts(ctx.em);
   return keysetConnection(
     args,
-    (page) => ctx.services.inbox.contacts.page(ctx.em, filter, page),
-    () => ctx.services.inbox.contacts.count(ctx.em, filter),
+    (page) => inbox.page(filter, page),
+    () => inbox.count(filter),
   );
 };
 

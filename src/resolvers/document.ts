@@ -1,6 +1,6 @@
 import { actorOf, type Context } from '../context.ts';
+import type { DocumentFilter } from '../entities/document.repository.ts';
 import type { Document } from '../entities/index.ts';
-import type { DocumentFilter } from '../services/documents/document-inbox.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
 import type { DocumentProcessedEvent } from '../services/events/events.ts';
 import type { PageArgs } from '../services/shared/keyset.ts';
@@ -55,10 +55,11 @@ export const documentsPage = (
 ) => {
   const { contactId, ...rest } = args.filter ?? {};
   const filter: DocumentFilter = { ...rest, contactId: contactId == null ? null : String(contactId) };
+  const inbox = ctx.services.inbox.documents(ctx.em);
   return keysetConnection(
     args,
-    (page) => ctx.services.inbox.documents.page(ctx.em, filter, page),
-    () => ctx.services.inbox.documents.count(ctx.em, filter),
+    (page) => inbox.page(filter, page),
+    () => inbox.count(filter),
   );
 };
 

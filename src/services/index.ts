@@ -1,18 +1,18 @@
 import { join, resolve } from 'node:path';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
+import { ContactEntity, DocumentEntity } from '../entities/index.ts';
 import type { Logger } from '../logger.ts';
 import { createAuditService } from './audit/audit.service.ts';
 import { createApiTokens } from './auth/api-tokens.service.ts';
 import { createAuthService, readRootToken } from './auth/auth.service.ts';
 import { createOidcVerifier } from './auth/oidc.verifier.ts';
-import { contactInbox } from './contacts/contact-inbox.ts';
 import { createContactTriage } from './contacts/contact-triage.ts';
 import { createContactService } from './contacts/contacts.service.ts';
 import { createIntakeWriter } from './contacts/intake-writer.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { initORM, migrationsApplied, type Orm } from './db/orm.ts';
-import { documentInbox } from './documents/document-inbox.ts';
 import { createDocumentService } from './documents/documents.service.ts';
 import { createDownloadService } from './documents/downloads.service.ts';
 import { createUploadService } from './documents/uploads.service.ts';
@@ -249,7 +249,11 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     uploads,
     documents,
     contacts,
-    inbox: { contacts: contactInbox, documents: documentInbox },
+    /** The staff lists, keyset-paged (ContactRepository.inbox, DocumentRepository.inbox). */
+    inbox: {
+      contacts: (em: EntityManager) => em.getRepository(ContactEntity).inbox,
+      documents: (em: EntityManager) => em.getRepository(DocumentEntity).inbox,
+    },
     signer,
     downloads,
     exports,

@@ -7,7 +7,6 @@ import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
 import { singleLine } from '../shared/text-rules.ts';
 import { isUuid } from '../shared/uuid.ts';
-import { earlierDuplicates } from './duplicates.ts';
 import type { IncomingFile, UploadService } from './uploads.service.ts';
 
 export const documentTypeSchema = singleLine(100).min(1, 'must not be empty');
@@ -57,15 +56,8 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
     byId: (em: EntityManager, id: string): Promise<Document | null> =>
       isUuid(id) ? em.findOne(DocumentEntity, { id }) : Promise.resolve(null),
     /** The extracted texts of many documents in one query, in the order of `ids`; null until COMPLETED. */
-    async textsOf(em: EntityManager, ids: readonly string[]): Promise<(string | null)[]> {
-      const rows: { id: string; text: string | null }[] = await em
-        .createQueryBuilder(DocumentEntity, 'd')
-        .select(['id', 'text'])
-        .where({ id: { $in: ids.filter(isUuid) }, status: 'COMPLETED' })
-        .execute();
-      const byId = new Map(rows.map((r) => [r.id, r.text]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    textsOf: (em: EntityManager, ids: readonly string[]): Promise<(string | null)[]> =>
+      em.getRepository(DocumentEntity).textsOf(ids),
 
     /**
      * Runs extraction again for a COMPLETED or FAILED document: back to PENDING without its text,
@@ -118,7 +110,8 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
         { orderBy: { createdAt: 'asc', id: 'asc' } },
       ),
     /** For each document, the earlier ones with the same bytes, oldest first. */
-    duplicates: earlierDuplicates,
+    duplicates: (em: EntityManager, docs: readonly Document[]): Promise<Document[][]> =>
+      em.getRepository(DocumentEntity).earlierDuplicates(docs),
   };
 }
 

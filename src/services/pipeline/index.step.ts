@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DocumentEntity } from '../../entities/index.ts';
-import { loadSearchDocuments, markIndexed } from '../search/search.service.ts';
+import { loadSearchDocuments } from '../search/search.service.ts';
 import type { SearchEngine } from '../search/search-engine.ts';
 import type { StepOutcome } from './extract.step.ts';
 
@@ -17,7 +17,7 @@ export async function indexStep(
   const [doc] = await loadSearchDocuments(em, [documentId]);
   if (!doc) {
     await deps.search.engine.remove([documentId]);
-    await markIndexed(em, [], [documentId]);
+    await em.getRepository(DocumentEntity).markIndexed([], [documentId]);
     return 'skipped';
   }
   await deps.search.engine.index([doc]);
@@ -26,6 +26,6 @@ export async function indexStep(
     await deps.search.engine.remove([documentId]);
     return 'skipped';
   }
-  await markIndexed(em, [doc]);
+  await em.getRepository(DocumentEntity).markIndexed([doc]);
   return 'done';
 }

@@ -1,8 +1,6 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { sql } from 'kysely';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Contact, ContactEntity, type Document, DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
-import { earlierDuplicates } from '../documents/duplicates.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { type NotifyJob, QUEUES } from '../jobs/queues.ts';
 import { renderContactAcknowledgement, renderContactNotification } from '../mail/contact-notification.ts';
@@ -82,7 +80,7 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
     { orderBy: { createdAt: 'asc', id: 'asc' } },
   );
   const documentsOf = Map.groupBy(documents, (d) => d.contact!.id);
-  const originals = await earlierDuplicates(em, documents);
+  const originals = await em.getRepository(DocumentEntity).earlierDuplicates(documents);
   const duplicateOf = new Map(documents.map((d, i) => [d.id, originals[i]![0] ?? null]));
   const retryLater: string[] = [];
   const waiting: { id: string; secondsLeft: number }[] = [];
@@ -110,7 +108,9 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
         (c) => [c.id, renderNotification(deps, c, documentsOf.get(c.id) ?? [], duplicateOf)] as const,
       ),
     );
-    const claimed = await claim(em, [...mails.keys()]);
+    const claimed = await em
+      .getRepository(ContactEntity)
+      .claimNotifications([...mails.keys()], SENDING + new Date().toISOString());
     await Promise.all(
       round
         .filter((c) => claimed.has(c.id))
@@ -145,19 +145,6 @@ export async function notifyStep(deps: NotifyDeps, contactIds: string[]): Promis
     );
   }
   return outcomes.includes('done') ? 'done' : outcomes.length ? 'failed' : 'skipped';
-}
-
-/**
- * Claims contacts for sending (attempts + 1, an in-flight marker), only those still PENDING with no
- * claim: of two runs racing, exactly one claims each contact. Answers the claimed ones' attempt numbers.
- */
-async function claim(em: EntityManager, ids: string[]): Promise<Map<string, number>> {
-  const { rows } = await sql<{ id: string; attempts: number }>`
-    update contacts set notification_attempts = notification_attempts + 1,
-           notification_message_id = ${SENDING + new Date().toISOString()}
-     where id = any(${ids}::uuid[]) and notification_status = 'PENDING' and notification_message_id is null
- returning id, notification_attempts as attempts`.execute(em.getKysely());
-  return new Map(rows.map((r) => [r.id, r.attempts]));
 }
 
 function renderNotification(

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { sql } from 'kysely';
-import { type Erasure, ErasureEntity } from '../../entities/index.ts';
+import { ContactEntity, type Erasure, ErasureEntity } from '../../entities/index.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
@@ -50,14 +49,6 @@ export const emailHash = (secret: string, email: string) =>
 export function createErasureService(deps: ErasureDeps) {
   const { orm, store, engine, mailer, jobs, metrics, audit, log } = deps;
 
-  /** The erasure already covering one of these contacts (pending or done), to answer instead of a new one. */
-  async function existing(em: EntityManager, contactIds: string[]): Promise<Erasure | null> {
-    const { rows } = await sql<{ id: string }>`
-      select id from erasures where contact_ids ?| ${contactIds}::text[]
-       order by requested_at desc limit 1`.execute(em.getKysely());
-    return rows[0] ? em.findOne(ErasureEntity, { id: rows[0].id }) : null;
-  }
-
   /** Records the erasure, its audit event and its job in one transaction. */
   async function start(
     em: EntityManager,
@@ -74,9 +65,7 @@ export function createErasureService(deps: ErasureDeps) {
         status: 'PENDING',
       });
       await tx.flush();
-      const { rows } = await sql<{ email: string }>`
-        select distinct lower(trim(email)) as email from contacts
-         where id = any(${contactIds}::uuid[]) order by 1`.execute(tx.getKysely());
+      const emails = await tx.getRepository(ContactEntity).normalizedEmails(contactIds);
       await audit.record(tx, {
         ...by,
         action: 'contact.erase',
@@ -85,7 +74,7 @@ export function createErasureService(deps: ErasureDeps) {
         details: {
           reason,
           contactIds: [...contactIds].sort(),
-          emailHashes: rows.map((r) => emailHash(deps.auditHashSecret, r.email)),
+          emailHashes: emails.map((email) => emailHash(deps.auditHashSecret, email)),
         },
       });
       await jobs.enqueue(tx, QUEUES.erase, { erasureId: e.id });
@@ -106,31 +95,16 @@ export function createErasureService(deps: ErasureDeps) {
     return (await em.fork().findOne(ErasureEntity, { id: erasure.id }))!;
   }
 
-  /** Ids of the contacts that still exist among `ids`, or with this address (any case). */
-  async function contactsWhere(em: EntityManager, where: { ids: string[] } | { email: string }) {
-    const db = em.getKysely();
-    const query =
-      'ids' in where
-        ? sql<{ id: string }>`select id from contacts where id = any(${where.ids}::uuid[]) order by id`
-        : sql<{ id: string }>`select id from contacts where lower(email) = lower(${where.email}) order by id`;
-    return (await query.execute(db)).rows.map((r) => r.id);
-  }
-
   /** Deletes the rows and their jobs in one transaction; answers the ids of the documents deleted. */
   async function eraseRows(contactIds: string[]): Promise<string[]> {
     return orm.em.fork().transactional(async (tx) => {
-      const db = tx.getKysely();
+      const contacts = tx.getRepository(ContactEntity);
       // The lock makes a concurrent claim of the notification wait for this transaction (and then find nothing).
-      const { rows: locked } = await sql<{ id: string; claim: string | null }>`
-        select id, notification_message_id as claim from contacts
-         where id = any(${contactIds}::uuid[]) order by id for update`.execute(db);
+      const locked = await contacts.lockForErasure(contactIds);
       if (locked.some((c) => notificationInFlight(c.claim))) {
         throw new NotificationInFlight('a notification about one of these contacts is being sent');
       }
-      const { rows: documents } = await sql<{ id: string }>`
-        delete from documents where contact_id = any(${contactIds}::uuid[]) returning id`.execute(db);
-      await sql`delete from contacts where id = any(${contactIds}::uuid[])`.execute(db);
-      const documentIds = documents.map((d) => d.id);
+      const documentIds = await contacts.deleteWithDocuments(contactIds);
       await jobs.forget(tx, { documentIds, contactIds });
       return documentIds;
     });
@@ -170,8 +144,8 @@ export function createErasureService(deps: ErasureDeps) {
     /** Erasure of one contact; asking again answers the same erasure (and restarts a failed one). */
     async eraseContact(em: EntityManager, id: string, by: Requester): Promise<Erasure> {
       if (!isUuid(id)) throw new AppError('NOT_FOUND', 'No such contact');
-      const before = await existing(em, [id.toLowerCase()]);
-      const ids = await contactsWhere(em, { ids: [id] });
+      const before = await em.getRepository(ErasureEntity).latestCovering([id.toLowerCase()]);
+      const ids = await em.getRepository(ContactEntity).idsWhere({ ids: [id] });
       if (ids.length === 0) {
         if (before) return resume(em, before);
         throw new AppError('NOT_FOUND', 'No such contact');
@@ -182,7 +156,7 @@ export function createErasureService(deps: ErasureDeps) {
 
     /** Erasure of every contact with this address, compared without regard to case. */
     async eraseByEmail(em: EntityManager, email: string, by: Requester): Promise<Erasure> {
-      const ids = await contactsWhere(em, { email: email.trim() });
+      const ids = await em.getRepository(ContactEntity).idsWhere({ email: email.trim() });
       if (ids.length === 0) throw new AppError('NOT_FOUND', 'No contact has this address');
       return start(em, ids, by, 'request');
     },

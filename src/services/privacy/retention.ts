@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from 'kysely';
+import { ContactEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { Orm } from '../db/orm.ts';
 import { type ErasureService, RETENTION_ACTOR } from './erasure.service.ts';
@@ -31,18 +31,12 @@ export function createRetention(deps: {
     days === null ? null : new Date(now.getTime() - days * DAY_MS);
 
   /** The next batch due, leaving out contacts an erasure is already working on. */
-  async function due(em: EntityManager, now: Date): Promise<string[]> {
-    const all = cutoff(policy.retentionDays, now);
-    const spam = cutoff(policy.spamRetentionDays, now);
-    const { rows } = await sql<{ id: string }>`
-      select c.id from contacts c
-       where ((c.status = 'SPAM' and c.created_at < ${spam}::timestamptz)
-              or (c.status in ('ARCHIVED', 'SPAM') and c.created_at < ${all}::timestamptz))
-         and not exists (select 1 from erasures e where e.status = 'PENDING' and e.contact_ids ? c.id::text)
-       order by c.created_at, c.id
-       limit ${BATCH}`.execute(em.getKysely());
-    return rows.map((r) => r.id);
-  }
+  const due = (em: EntityManager, now: Date): Promise<string[]> =>
+    em.getRepository(ContactEntity).dueForRetention({
+      spamBefore: cutoff(policy.spamRetentionDays, now),
+      allBefore: cutoff(policy.retentionDays, now),
+      limit: BATCH,
+    });
 
   return {
     policy,

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { sql } from 'kysely';
+import { DocumentEntity } from '../../entities/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { loadSearchDocuments, markIndexed } from './search.service.ts';
+import { loadSearchDocuments } from './search.service.ts';
 import type { SearchEngine } from './search-engine.ts';
 
 export interface Drift {
@@ -26,10 +26,7 @@ export function createIndexRepair(deps: {
   const { orm, engine, metrics, log } = deps;
 
   async function drift(): Promise<Drift> {
-    const { rows } = await sql<{ id: string; version: string }>`
-      select id, coalesce((extract(epoch from processed_at) * 1000)::bigint, 0) as version
-        from documents where status = 'COMPLETED'`.execute(orm.em.fork().getKysely());
-    const expected = new Map(rows.map((r) => [r.id, Number(r.version)]));
+    const expected = await orm.em.fork().getRepository(DocumentEntity).indexVersions();
     const indexed = await engine.inventory();
     const missing: string[] = [];
     const stale: string[] = [];
@@ -48,7 +45,7 @@ export function createIndexRepair(deps: {
       const em = orm.em.fork();
       const docs = await loadSearchDocuments(em, ids.slice(i, i + BATCH));
       if (docs.length) await engine.index(docs);
-      await markIndexed(em, docs);
+      await em.getRepository(DocumentEntity).markIndexed(docs);
     }
   }
 
@@ -58,12 +55,10 @@ export function createIndexRepair(deps: {
     async rebuild(): Promise<Drift> {
       await engine.ensureSettings();
       const found = await drift();
-      const { rows } = await sql<{ id: string }>`
-        select id from documents where status = 'COMPLETED' order by id`.execute(orm.em.fork().getKysely());
-      await indexIds(rows.map((r) => r.id));
+      await indexIds(await orm.em.fork().getRepository(DocumentEntity).completedIds());
       if (found.orphaned.length) {
         await engine.remove(found.orphaned);
-        await markIndexed(orm.em.fork(), [], found.orphaned);
+        await orm.em.fork().getRepository(DocumentEntity).markIndexed([], found.orphaned);
       }
       metrics.indexDrift.set(0);
       return found;
@@ -74,7 +69,7 @@ export function createIndexRepair(deps: {
       await indexIds([...found.missing, ...found.stale]);
       if (found.orphaned.length) {
         await engine.remove(found.orphaned);
-        await markIndexed(orm.em.fork(), [], found.orphaned);
+        await orm.em.fork().getRepository(DocumentEntity).markIndexed([], found.orphaned);
       }
       const total = found.missing.length + found.stale.length + found.orphaned.length;
       if (total)

@@ -59,22 +59,6 @@ export async function loadSearchDocuments(em: EntityManager, ids: string[]): Pro
   }));
 }
 
-/**
- * Records that the engine now holds these documents, each as of its `version` (processedAt): a
- * document reprocessed meanwhile keeps indexedAt null until its own index step. Gone: null.
- */
-export async function markIndexed(em: EntityManager, indexed: SearchDocument[], removed: string[] = []) {
-  if (indexed.length) {
-    await em.getConnection().execute(
-      `update documents d set indexed_at = now()
-         from (values ${indexed.map(() => '(?::uuid, ?::bigint)').join(', ')}) v(id, version)
-        where d.id = v.id and coalesce((extract(epoch from d.processed_at) * 1000)::bigint, 0) = v.version`,
-      indexed.flatMap((d) => [d.id, d.version]),
-    );
-  }
-  if (removed.length) await em.nativeUpdate(DocumentEntity, { id: { $in: removed } }, { indexedAt: null });
-}
-
 export function createSearchService(deps: { engine: SearchEngine; metrics: Metrics }) {
   const { engine, metrics } = deps;
   return {

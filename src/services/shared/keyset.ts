@@ -1,4 +1,4 @@
-import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
+import type { QueryBuilder } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
 import { isUuid } from './uuid.ts';
 
@@ -75,19 +75,17 @@ export function applyKeyset(qb: QueryBuilder<any, any>, alias: string, page: Key
 /** A keyset-paged list over the query `filtered` builds (its root alias `alias`): pages, count, SQL. */
 export function keysetList<T extends object, F>(
   alias: string,
-  filtered: (em: EntityManager, filter: F) => QueryBuilder<T, string>,
+  filtered: (filter: F) => QueryBuilder<T, string>,
 ) {
-  const pageQuery = (em: EntityManager, filter: F, page: KeysetPage) => {
-    const qb = filtered(em, filter);
+  const pageQuery = (filter: F, page: KeysetPage) => {
+    const qb = filtered(filter);
     applyKeyset(qb, alias, page);
     return qb;
   };
   return {
-    page: (em: EntityManager, filter: F, page: KeysetPage): Promise<T[]> =>
-      pageQuery(em, filter, page).getResult() as Promise<T[]>,
-    count: (em: EntityManager, filter: F): Promise<number> => filtered(em, filter).getCount(),
+    page: (filter: F, page: KeysetPage): Promise<T[]> => pageQuery(filter, page).getResult() as Promise<T[]>,
+    count: (filter: F): Promise<number> => filtered(filter).getCount(),
     /** The SQL of a page with its values inlined, for plan checks and the bench. */
-    sql: (em: EntityManager, filter: F, page: KeysetPage): string =>
-      pageQuery(em, filter, page).getFormattedQuery(),
+    sql: (filter: F, page: KeysetPage): string => pageQuery(filter, page).getFormattedQuery(),
   };
 }
