@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import TierSequencer from './test/support/sequencer.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -16,5 +17,6 @@ export default defineConfig({
     // Files run one after another in each worker process, which imports the server once: the imports
     // took about as long as the tests. Files restore what they change in the process (env, timers).
     isolate: false,
+    sequence: { sequencer: TierSequencer },
   },
 });
