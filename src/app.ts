@@ -169,7 +169,6 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
       return sendJson(res, state.ready ? 200 : 503, state);
     }
     if (path === '/metrics' && config.metrics?.onPublicPort) return serveMetrics(req, res);
-    if (path === '/health') return yoga(req, res, { req, res, requestId, transport: 'http' });
     if (path.startsWith('/files/')) return serveFile(req, res);
     if (path.startsWith('/exports/')) return serveExport(req, res);
     if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found');
