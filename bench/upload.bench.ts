@@ -125,6 +125,11 @@ await bench(async () => {
       ],
     ],
   );
+  // Issue 16: extraction must not slow the acknowledgement (p50 within 1.2x of the ack-only server's).
+  const ratio = ackBusy.p50 / ack.p50;
+  console.log(
+    `\nacknowledgement p50 while extracting / ack only: ${fixed(ratio, 2)}x (target <= 1.2x): ${verdict(ratio <= 1.2)}`,
+  );
   const mb = (kb: number) => fixed((kb * 1024) / 1e6);
   console.log(
     '\nStreamed uploads of a PDF header + incompressible filler (WORKERS=0, MAX_UPLOAD_BYTES raised, the body generated ' +
