@@ -9,7 +9,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { QUEUES } from '../src/services/jobs/queues.ts';
 import { makeScannedPdf } from '../test/support/extraction-fixtures.ts';
-import { descendantPids } from '../test/support/processes.ts';
+import { descendantPids } from '../test/support/proc.ts';
 import {
   type BenchServer,
   bench,

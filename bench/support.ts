@@ -2,10 +2,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Agent, type IncomingMessage, request } from 'node:http';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
@@ -15,6 +15,7 @@ import PDFDocument from 'pdfkit';
 import pg from 'pg';
 import { createLogger } from '../src/logger.ts';
 import { startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
+import { memoryKiB, processIds, processStat, tempDir } from '../test/support/proc.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const STAFF_TOKEN = 'bench-staff-token-0123456789abcdef';
@@ -47,30 +48,12 @@ export async function bench(body: () => Promise<void>): Promise<void> {
   process.exit();
 }
 
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  await chmod(dir, 0o755); // PostgreSQL runs as its own user when we are root
-  return dir;
-}
-
 export interface BenchDatabase {
   url: string;
   /** A new empty database in the same server, so each phase starts from the same state. */
   create(name: string): Promise<string>;
   /** CPU seconds PostgreSQL has used so far: the postmaster, its live children and the children it reaped. */
   cpuSeconds(): number;
-}
-
-/** utime + stime (+ cutime + cstime) of a process from /proc, in seconds; 0 when it is gone. */
-function processCpu(pid: number, withReaped = false): { cpu: number; ppid: number } {
-  try {
-    // The fields after the parenthesised command name: ppid is the 2nd, utime..cstime the 12th to 15th.
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
-    const ticks = f[11]! + f[12]! + (withReaped ? f[13]! + f[14]! : 0);
-    return { cpu: ticks / 100, ppid: f[1]! };
-  } catch {
-    return { cpu: 0, ppid: 0 };
-  }
 }
 
 /** One embedded PostgreSQL per bench, in a temp dir removed at the end. */
@@ -85,11 +68,11 @@ export async function startDatabase(): Promise<BenchDatabase> {
   return {
     url: db.url,
     cpuSeconds() {
-      let total = processCpu(postmaster, true).cpu;
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        const p = processCpu(Number(entry));
-        if (p.ppid === postmaster) total += p.cpu;
+      const own = processStat(postmaster);
+      let total = (own?.cpuSeconds ?? 0) + (own?.reapedCpuSeconds ?? 0);
+      for (const p of processIds()) {
+        const child = processStat(p);
+        if (child?.ppid === postmaster) total += child.cpuSeconds;
       }
       return total;
     },
@@ -216,11 +199,10 @@ export async function startProcess(
     pid: child.pid!,
     startupMs,
     memory() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-      return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+      const { rss, peak } = memoryKiB(child.pid!);
+      return { rssKb: rss, hwmKb: peak };
     },
-    cpuSeconds: () => processCpu(child.pid!).cpu,
+    cpuSeconds: () => processStat(child.pid!)?.cpuSeconds ?? 0,
     output: () => tail,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),

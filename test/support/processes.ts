@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,10 @@ import getPort from 'get-port';
 import { STAFF_TOKEN } from './app.ts';
 import { query } from './db.ts';
 import { makePdf } from './extraction-fixtures.ts';
+import { tempDir } from './proc.ts';
 import { multipart, UPLOAD } from './upload.ts';
+
+export { commandLine, descendantPids, memoryKiB, resetPeak, tempDir } from './proc.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -115,13 +118,6 @@ export function startWorkerProcess(env: Record<string, string>): Promise<Proc> {
   return spawnUntil(process.execPath, ['src/worker.ts'], env, /Dossier workers running/);
 }
 
-/** A throwaway data dir readable by the embedded PostgreSQL's user. */
-export async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  await chmod(dir, 0o755);
-  return dir;
-}
-
 /** A Debian redis-server on a free port that keeps nothing on disk. */
 export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await getPort();
@@ -168,48 +164,6 @@ export const extractionJobState = async (databaseUrl: string, documentId: string
 export const documentStatus = async (databaseUrl: string, id: string) =>
   (await query<{ status: string }>(databaseUrl, 'select status from documents where id = $1', [id]))[0]
     ?.status;
-
-/** `/proc/<pid>/status` fields in KiB, e.g. VmRSS and VmHWM (the peak since the last reset). */
-export async function memoryKiB(pid: number): Promise<{ rss: number; peak: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
-}
-
-/** The command line of process `pid`, arguments separated by spaces ('' once it has ended). */
-export function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** The processes started by `pid`, their children and so on (from /proc). */
-export function descendantPids(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The parent id is the second field after the command name, which ends at the last ')'.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  const found: number[] = [];
-  for (const stack = [...(children.get(pid) ?? [])]; stack.length > 0; ) {
-    const p = stack.pop()!;
-    found.push(p);
-    stack.push(...(children.get(p) ?? []));
-  }
-  return found;
-}
-
-/** Resets VmHWM to the current RSS (Linux clear_refs), so the next peak belongs to what follows. */
-export const resetPeak = (pid: number) => writeFile(`/proc/${pid}/clear_refs`, '5');
 
 export const SLOW_PDF_PAGES = 320;
 
