@@ -1,7 +1,7 @@
+import { isUuid } from '../shared/uuid.ts';
 import { cleanKeyword, cleanText, KEYWORD_SEPARATOR } from './postgres-query.ts';
 import { filterDateMs, type SearchDocument, type SearchFilter } from './search-engine.ts';
 
-export const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * ts_headline parses all the text it gets (about 50 ms for 100,000 characters): it gets a window
  * of this many characters, starting a little before the first occurrence of a query word's stem.
@@ -145,7 +145,7 @@ export function filterSql(filter: SearchFilter, params: Params): FilterSql | nul
   }
   if (filter.contactId !== undefined) {
     // Stored ids are uuids: any other value matches nothing (and must not become a cast error).
-    if (!uuidRe.test(filter.contactId)) return null;
+    if (!isUuid(filter.contactId)) return null;
     const p = `${params.add(filter.contactId)}::uuid`;
     clauses.push(`d.contact_id = ${p}`);
     facets.push(token(FACET_TOKEN.contactId, p));

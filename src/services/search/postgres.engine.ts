@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { UnavailableError } from '../../errors.ts';
 import { isPostgresUnavailable } from '../shared/connection-errors.ts';
+import { isUuid } from '../shared/uuid.ts';
 import { indexWords, parseQuery, type QueryTerm, restore } from './postgres-query.ts';
 import {
   ADD_WORDS,
@@ -18,7 +19,6 @@ import {
   type Terms,
   UPSERT,
   upsertParams,
-  uuidRe,
 } from './postgres-sql.ts';
 import type {
   SearchDocument,
@@ -277,7 +277,7 @@ export function createPostgresEngine(pool: pg.Pool, options: PostgresEngineOptio
     },
 
     async remove(ids) {
-      const valid = ids.filter((id) => uuidRe.test(id));
+      const valid = ids.filter(isUuid);
       for (let i = 0; i < valid.length; i += 1_000) await removeBatch(valid.slice(i, i + 1_000));
     },
 
