@@ -37,7 +37,6 @@ const manifestSchema = z.object({
 export type Manifest = z.infer<typeof manifestSchema>;
 export type TableEntry = z.infer<typeof table>;
 export type ObjectEntry = z.infer<typeof object>;
-export type FileEntry = z.infer<typeof file>;
 
 export class BackupError extends Error {}
 

@@ -91,5 +91,3 @@ export function createContactTriage(deps: { audit: AuditService }) {
       ),
   };
 }
-
-export type ContactTriage = ReturnType<typeof createContactTriage>;

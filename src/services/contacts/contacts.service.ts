@@ -170,5 +170,3 @@ export function createContactService(deps: Deps) {
     },
   };
 }
-
-export type ContactService = ReturnType<typeof createContactService>;

@@ -114,5 +114,3 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
       em.getRepository(DocumentEntity).earlierDuplicates(docs),
   };
 }
-
-export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -60,5 +60,3 @@ export function createDownloadService(deps: {
       params.get('disposition') === 'inline' ? 'inline' : 'attachment',
   };
 }
-
-export type DownloadService = ReturnType<typeof createDownloadService>;

@@ -80,5 +80,3 @@ export function createPipeline(deps: Deps) {
     },
   };
 }
-
-export type Pipeline = ReturnType<typeof createPipeline>;

@@ -130,5 +130,3 @@ export function createExportService(deps: {
     },
   };
 }
-
-export type ExportService = ReturnType<typeof createExportService>;
