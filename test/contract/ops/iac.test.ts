@@ -13,11 +13,13 @@ interface Module {
   data: Blocks;
   variable: Record<string, Body[]>;
   output: Record<string, Body[]>;
+  locals: Body;
+  moved: { from: string; to: string }[];
 }
 
 const dir = join(root, 'iac');
 const files = readdirSync(dir).filter((f) => f.endsWith('.tf'));
-const tf: Module = { resource: {}, data: {}, variable: {}, output: {} };
+const tf: Module = { resource: {}, data: {}, variable: {}, output: {}, locals: {}, moved: [] };
 const perFile = new Map<string, Record<string, unknown>>();
 
 beforeAll(async () => {
@@ -30,6 +32,8 @@ beforeAll(async () => {
       }
     }
     for (const kind of ['variable', 'output'] as const) Object.assign(tf[kind], parsed[kind] ?? {});
+    for (const locals of (parsed.locals ?? []) as Body[]) Object.assign(tf.locals, locals);
+    tf.moved.push(...((parsed.moved ?? []) as Module['moved']));
   }
 });
 
@@ -108,8 +112,20 @@ describe('iac/ (Terraform, parsed with @cdktf/hcl2json)', () => {
     }
   });
 
-  it('keeps the bucket private: public access block all true, SSE, versioning, TLS only', () => {
-    const block4 = one('resource', 'aws_s3_bucket_public_access_block');
+  it('keeps every bucket private: public access block all true, owner-enforced, SSE, TLS only; documents versioned', () => {
+    // One hardening block per kind, over local.buckets, which names every bucket.
+    const buckets = all('resource', 'aws_s3_bucket').map(([name]) => name);
+    expect(buckets.sort()).toEqual(['backups', 'documents']);
+    expect(tf.locals.buckets).toEqual(
+      Object.fromEntries(buckets.map((b) => [b, tfRef(`aws_s3_bucket.${b}`)])),
+    );
+    const hardening = (kind: 'resource' | 'data', type: string, name?: string) => {
+      const [[, body], ...more] = all(kind, type).filter(([n]) => !name || n === name);
+      expect(more, `${type}: one block`).toEqual([]);
+      expect(body?.for_each, `${type} covers every bucket`).toBe(tfRef('local.buckets'));
+      return body!;
+    };
+    const block4 = hardening('resource', 'aws_s3_bucket_public_access_block');
     for (const key of [
       'block_public_acls',
       'block_public_policy',
@@ -118,24 +134,44 @@ describe('iac/ (Terraform, parsed with @cdktf/hcl2json)', () => {
     ]) {
       expect(block4[key], key).toBe(true);
     }
+    expect(block(hardening('resource', 'aws_s3_bucket_ownership_controls'), 'rule').object_ownership).toBe(
+      'BucketOwnerEnforced',
+    );
     for (const [, bucket] of all('resource', 'aws_s3_bucket')) {
       expect(bucket.acl).toBeUndefined();
       expect(bucket.force_destroy ?? false).toBe(false);
     }
     expect(all('resource', 'aws_s3_bucket_acl')).toEqual([]);
-    const sse = one('resource', 'aws_s3_bucket_server_side_encryption_configuration');
+    const sse = hardening('resource', 'aws_s3_bucket_server_side_encryption_configuration');
     const algorithm = block(block(sse, 'rule'), 'apply_server_side_encryption_by_default').sse_algorithm;
     expect(['AES256', 'aws:kms', 'aws:kms:dsse']).toContain(algorithm);
-    const versioning = one('resource', 'aws_s3_bucket_versioning');
+    const versioning = tf.resource.aws_s3_bucket_versioning?.documents?.[0] ?? {};
     expect(block(versioning, 'versioning_configuration').status).toBe('Enabled');
-    const tlsOnly = tf.data.aws_iam_policy_document?.documents_tls_only?.[0];
-    expect(tlsOnly, 'bucket policy documents_tls_only').toBeDefined();
-    const statement = ((tlsOnly?.statement ?? [{}]) as Body[])[0];
+    const tlsOnly = hardening('data', 'aws_iam_policy_document', 'tls_only');
+    const statement = block(tlsOnly, 'statement');
     expect(statement.effect).toBe('Deny');
+    expect(statement.resources).toEqual([tfRef('each.value.arn'), `${tfRef('each.value.arn')}/*`]);
     expect(block(statement, 'condition')).toMatchObject({
       variable: 'aws:SecureTransport',
       values: ['false'],
     });
+    expect(hardening('resource', 'aws_s3_bucket_policy').policy).toBe(
+      tfRef('data.aws_iam_policy_document.tls_only[each.key].json'),
+    );
+  });
+
+  it('moves the state of the per-bucket blocks they replaced (nothing destroyed on apply)', () => {
+    const moves = new Map(tf.moved.map((m) => [m.from, m.to]));
+    for (const bucket of ['documents', 'backups'])
+      for (const [type, name] of [
+        ['aws_s3_bucket_public_access_block', 'private'],
+        ['aws_s3_bucket_ownership_controls', 'private'],
+        ['aws_s3_bucket_server_side_encryption_configuration', 'private'],
+        ['aws_s3_bucket_policy', 'tls_only'],
+      ])
+        expect(moves.get(tfRef(`${type}.${bucket}`)), `${type}.${bucket}`).toBe(
+          tfRef(`${type}.${name}["${bucket}"]`),
+        );
   });
 
   it('keeps the database encrypted, backed up, private and in private subnets', () => {
