@@ -37,15 +37,16 @@ data "aws_iam_policy_document" "host" {
     }
   }
 
+  # The documents (the app and worker) and the backup service's off-host copies (write, read back, prune).
   statement {
-    sid       = "DocumentsBucket"
+    sid       = "Buckets"
     effect    = "Allow"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
-    resources = [aws_s3_bucket.documents.arn]
+    resources = [aws_s3_bucket.documents.arn, aws_s3_bucket.backups.arn]
   }
 
   statement {
-    sid    = "DocumentsObjects"
+    sid    = "Objects"
     effect = "Allow"
     actions = [
       "s3:GetObject",
@@ -54,22 +55,7 @@ data "aws_iam_policy_document" "host" {
       "s3:AbortMultipartUpload",
       "s3:ListMultipartUploadParts",
     ]
-    resources = ["${aws_s3_bucket.documents.arn}/*"]
-  }
-
-  # The backup service's off-host copy: write, read back and prune its own backups.
-  statement {
-    sid       = "BackupsBucket"
-    effect    = "Allow"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
-    resources = [aws_s3_bucket.backups.arn]
-  }
-
-  statement {
-    sid       = "BackupsObjects"
-    effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-    resources = ["${aws_s3_bucket.backups.arn}/*"]
+    resources = ["${aws_s3_bucket.documents.arn}/*", "${aws_s3_bucket.backups.arn}/*"]
   }
 
   statement {
