@@ -112,7 +112,6 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
   );
   const downloads = createDownloadService({ store, signer, audit, ttlSeconds: config.files.ttlSeconds });
   const exports = createExportService({ store, signer, audit, ttlSeconds: config.files.ttlSeconds });
-  const documents = createDocumentService({ uploads, jobs, audit });
   const contacts = createContactService({
     events,
     intake: createIntakeWriter(orm, jobs),
@@ -127,6 +126,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     .ensureSettings()
     .catch((err) => log.warn({ err }, 'search engine not ready; indexing will retry'));
   const searchService = createSearchService({ engine: search.engine, metrics });
+  const documents = createDocumentService({ uploads, jobs, audit, engine: search.engine });
   const repair = createIndexRepair({ orm, engine: search.engine, metrics, log });
   // Extraction and OCR run in child processes with an OS memory cap, started by the first document
   // and ended when idle: a hostile file can kill only its own process, and idle costs no memory.

@@ -5,14 +5,20 @@ import { AppError } from '../../errors.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
+import type { SearchEngine } from '../search/search-engine.ts';
 import { singleLine } from '../shared/text-rules.ts';
 import { isUuid } from '../shared/uuid.ts';
 import type { IncomingFile, UploadService } from './uploads.service.ts';
 
 export const documentTypeSchema = singleLine(100).min(1, 'must not be empty');
 
-export function createDocumentService(deps: { uploads: UploadService; jobs: JobQueue; audit: AuditService }) {
-  const { uploads, jobs, audit } = deps;
+export function createDocumentService(deps: {
+  uploads: UploadService;
+  jobs: JobQueue;
+  audit: AuditService;
+  engine: SearchEngine;
+}) {
+  const { uploads, jobs, audit, engine } = deps;
   return {
     /** Stores a staff upload, inserts its row and queues its extraction, all or nothing. */
     async upload(
@@ -61,11 +67,17 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
 
     /**
      * Runs extraction again for a COMPLETED or FAILED document: back to PENDING without its text,
-     * insights or search entry (an index job removes it), a new extraction job, one transaction.
+     * insights or search entry, a new extraction job, one transaction. The pipeline then runs as for
+     * a new document (extract -> index -> publish): one documentProcessed, once it can be found.
      */
     async reprocess(em: EntityManager, by: Actor, id: string): Promise<Document> {
       const notFound = () => new AppError('NOT_FOUND', 'No document with this id', { argument: 'id' });
       if (!isUuid(id)) throw notFound();
+      // Out of the engine before its extraction job exists, so the index step that follows the
+      // extraction always comes after this removal. An engine down fails the reprocess, unchanged.
+      if (await em.count(DocumentEntity, { id, status: { $in: ['COMPLETED', 'FAILED'] } })) {
+        await engine.remove([id]);
+      }
       await em.transactional(async (tx) => {
         const changed = await tx.nativeUpdate(
           DocumentEntity,
@@ -86,10 +98,7 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
           }
           throw notFound();
         }
-        await jobs.enqueueMany(tx, [
-          { queue: QUEUES.extract, data: { documentId: id } },
-          { queue: QUEUES.index, data: { documentId: id } },
-        ]);
+        await jobs.enqueue(tx, QUEUES.extract, { documentId: id });
         await audit.record(tx, {
           ...by,
           action: 'document.reprocess',
@@ -98,7 +107,6 @@ export function createDocumentService(deps: { uploads: UploadService; jobs: JobQ
         });
       });
       jobs.wake(QUEUES.extract);
-      jobs.wake(QUEUES.index);
       return em.findOneOrFail(DocumentEntity, { id }, { refresh: true });
     },
 
