@@ -112,6 +112,7 @@ describe('documentProcessed', () => {
 
       await rewrite(text, 'The bilbyesque bandicoot hops.');
       await reprocess(text);
+      expect(await find('numbatine')).toEqual([]); // no longer found with its old text, at once
       const after = await (await sub.nth(text, 2)).found;
       expect(after).toMatchObject({ bilbyesque: [text], numbatine: [] });
 
