@@ -7,6 +7,7 @@ import { createYoga, type Plugin, type YogaServerOptions } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, lazy } from './context.ts';
 import { limitBody } from './http/body-limit.ts';
+import { credentialWatch } from './http/credential-watch.ts';
 import { csrfPrevention } from './http/csrf.ts';
 import { maskError } from './http/errors.ts';
 import { exportsHandler } from './http/exports.ts';
@@ -135,6 +136,7 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
       ...(config.graphiql ? [] : [introspectionOff]),
       ...(config.metrics ? metricsPlugins(metrics, operationName) : []),
       errorReporting(metrics, operationName, log),
+      credentialWatch(auth, config.apiTokens.cacheSeconds),
     ],
   });
 

@@ -5,10 +5,11 @@ import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ServerContext } from '../app.ts';
-import type { Context, Viewer } from '../context.ts';
+import type { Context } from '../context.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
 import { addressCounter } from './address.ts';
+import { recheckMs, watchCredential } from './credential-watch.ts';
 import { canonicalPath, clientAddress, requestIdFrom } from './util.ts';
 
 type Run = { execute: (a: ExecutionArgs) => unknown; subscribe: (a: ExecutionArgs) => unknown };
@@ -16,8 +17,6 @@ type Extra = { socket: WebSocket; request: IncomingMessage };
 
 /** The close code graphql-ws itself uses for a refused connection_init. */
 export const FORBIDDEN_CLOSE = 4403;
-// setTimeout's ceiling; a credential valid for longer is rechecked when it fires.
-const MAX_TIMER_MS = 2_147_483_647;
 /** A subscribe payload is a few KiB at most; ws's default (100 MiB) would be buffered before any check. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 const INIT_TIMEOUT_MS = 5_000;
@@ -25,37 +24,6 @@ const KEEP_ALIVE_MS = 12_000;
 
 const authorizationOf = (params: Record<string, unknown> | undefined) =>
   typeof params?.authorization === 'string' ? params.authorization : null;
-
-/**
- * Keeps a socket's credential honest for as long as it is open: closed (4403) when it expires (a
- * JWT's exp, a token's expiresAt) and, for API tokens, rechecked past the cache every `recheckMs`
- * so a revoke closes it within that time.
- */
-function watch(socket: WebSocket, viewer: Viewer, recheck: () => Promise<Viewer>, recheckMs: number) {
-  const close = (reason: string) => {
-    if (socket.readyState === socket.OPEN) socket.close(FORBIDDEN_CLOSE, reason);
-  };
-  const timers: NodeJS.Timeout[] = [];
-  if (viewer.expiresAt) {
-    const ms = Math.min(Math.max(0, viewer.expiresAt.getTime() - Date.now()), MAX_TIMER_MS);
-    timers.push(setTimeout(() => close('Credential expired'), ms));
-  }
-  if (viewer.kind === 'api-token') {
-    const interval = setInterval(() => {
-      recheck()
-        .then((v) => {
-          if (!v.authenticated) close(`Credential ${v.denial ?? 'refused'}`);
-        })
-        // A database hiccup is not a revoke: the next round tries again.
-        .catch(() => undefined);
-    }, recheckMs);
-    timers.push(interval);
-  }
-  for (const t of timers) t.unref();
-  socket.once('close', () => {
-    for (const t of timers) clearTimeout(t);
-  });
-}
 
 const refuse = (socket: Duplex, status: string) =>
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -75,7 +43,7 @@ export function attachWebSocket(
 ): WebSocketServer {
   const { config } = services;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, handleProtocols });
-  const recheckMs = Math.max(1, config.apiTokens.cacheSeconds) * 1000;
+  const every = recheckMs(config.apiTokens.cacheSeconds);
   const gql = makeServer<Record<string, unknown>, Extra>({
     connectionInitWaitTimeout: INIT_TIMEOUT_MS,
     onConnect: async (ctx) => {
@@ -91,7 +59,17 @@ export function attachWebSocket(
         });
         return false;
       }
-      watch(ctx.extra.socket, viewer, () => services.auth.viewer(authorization, { fresh: true }), recheckMs);
+      // Closed (4403) when the credential expires or is found revoked while the socket is open.
+      const { socket } = ctx.extra;
+      const unwatch = watchCredential(
+        viewer,
+        () => services.auth.viewer(authorization, { fresh: true }),
+        every,
+        (reason) => {
+          if (socket.readyState === socket.OPEN) socket.close(FORBIDDEN_CLOSE, reason);
+        },
+      );
+      socket.once('close', unwatch);
       return true;
     },
     execute: (args) => (args.rootValue as Run).execute(args) as never,

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { STAFF_TOKEN, startTestApp, type TestApp } from '../../support/app.ts';
 import { asBearer, createToken, errorCode, VIEWER } from '../../support/identity.ts';
 import { AUDIENCE, SHORT_CLIENT, signingKey, startOidcPeer } from '../../support/oidc-peer.ts';
+import { openSse } from '../../support/sse.ts';
 
 let t: TestApp;
 let peer: Awaited<ReturnType<typeof startOidcPeer>>;
@@ -101,5 +102,42 @@ describe('credentials over WebSocket', () => {
     expect(await within(c.closed, 15_000, 'close at expiry')).toBe(4403);
     // Verified JWTs are remembered, but never past their expiry.
     expect(errorCode(await asBearer(t.url, jwt, VIEWER))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('credentials over SSE', () => {
+  const SUB = 'subscription { documentProcessed { id } }';
+  const ended = (text: string) => text.includes('event: complete');
+  /** The stream's last event before `complete`: an UNAUTHENTICATED error, then the response ends. */
+  const expectEndedUnauthenticated = (text: string) => {
+    const events = text.split('\n\n').filter((e) => e.startsWith('event:'));
+    expect(events.at(-1)).toBe('event: complete\ndata:');
+    const last = JSON.parse(events.at(-2)!.replace(/^event: next\ndata: /, ''));
+    expect(last.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  };
+
+  it("ends a JWT's subscription with UNAUTHENTICATED when the JWT expires", async () => {
+    const jwt = await peer.token('dossier:read', { client: SHORT_CLIENT }); // lives 3 s
+    const sse = await openSse(t.url, SUB, {}, jwt);
+    try {
+      expect(sse.res.status).toBe(200);
+      expect(ended(await sse.read(ended, 1000))).toBe(false);
+      expectEndedUnauthenticated(await sse.read(ended, 15_000));
+    } finally {
+      sse.close();
+    }
+  });
+
+  it("ends a revoked API token's subscription within seconds, and keeps the others open", async () => {
+    const { token, apiToken } = await createToken(t.url, ['READ']);
+    const [doomed, root] = [await openSse(t.url, SUB, {}, token), await openSse(t.url, SUB)];
+    try {
+      await t.staff('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: apiToken.id });
+      expectEndedUnauthenticated(await doomed.read(ended, 10_000));
+      expect(ended(await root.read(ended, 100))).toBe(false);
+    } finally {
+      doomed.close();
+      root.close();
+    }
   });
 });
