@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postGraphQL } from '../../support/app.ts';
 import { contactInput, SUBMIT } from '../../support/factories.ts';
 import { startServerProcess } from '../../support/processes.ts';
+import { waitFor } from '../../support/wait.ts';
 
 // `npm start` with nothing configured: embedded PostgreSQL in DATA_DIR, a generated staff token, clean shutdown.
 describe('the default server', () => {
@@ -18,6 +19,8 @@ describe('the default server', () => {
   it('starts on embedded PostgreSQL, prints GraphiQL and the token, stops on SIGTERM and keeps data across restarts', async () => {
     const env = { DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', ADMIN_TOKEN: '', NODE_ENV: 'development' };
     const first = await startServerProcess(env);
+    // Printed after the "listening" log line that startServerProcess waits for, maybe in a later chunk.
+    await waitFor(async () => first.output().includes('Staff token:'), 10_000, 'the token line');
     const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     expect(first.output()).toContain(`GraphiQL:    ${first.url}/graphql`);
     expect(first.output()).toContain(`Staff token: ${token}`);
