@@ -5,7 +5,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerOptions } from 'graphql-yoga';
 import type { Config } from './config.ts';
-import { type Context, lazy } from './context.ts';
+import { type Context, lazyFields } from './context.ts';
 import { limitBody } from './http/body-limit.ts';
 import { credentialWatch } from './http/credential-watch.ts';
 import { csrfPrevention } from './http/csrf.ts';
@@ -67,6 +67,11 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
     config.metrics?.knownOperations ?? null,
   );
 
+  const withLazyFields = lazyFields({
+    em: () => orm.em.fork(),
+    log: (context) => log.child({ requestId: context.requestId }),
+  });
+
   const introspectionOff: Plugin = {
     onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
   };
@@ -106,10 +111,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
       const authorization =
         initial.request?.headers.get('authorization') ??
         String(initial.connectionParams?.authorization ?? '');
-      // Made on first read, on the context object itself (the returned fields are copied onto it, which
-      // would read a getter): most operations need no EntityManager or child logger of their own.
-      lazy(initial, 'em', () => orm.em.fork());
-      lazy(initial, 'log', () => log.child({ requestId }));
+      // On the context object itself: the returned fields are copied onto it, which would read a getter.
+      withLazyFields(initial);
       return {
         services,
         viewer: await auth.viewer(authorization),

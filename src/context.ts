@@ -53,18 +53,37 @@ export const actorOf = (ctx: Pick<Context, 'viewer' | 'requestId'>) => ({
 });
 export type Actor = ReturnType<typeof actorOf>;
 
+type Makers<K extends keyof Context> = { [P in K]: (context: Context) => Context[P] };
+
 /**
- * Defines `key` on a context as made on its first read, then kept. Not enumerable: a plugin that copies
- * the context (`{ ...serverContext }`, as the Prometheus plugin does for every response) must not make it.
+ * Context fields made on their first read, then kept: most operations need no EntityManager or child
+ * logger of their own. The getters sit on one prototype shared by every context, so that contexts keep
+ * one shape (accessors defined on each object gave each context a hidden class of its own, which every
+ * plugin and resolver reading it paid for) and a copy of a context (`{ ...context }`) makes nothing.
+ * Returns the function that gives a context these fields.
  */
-export function lazy<K extends keyof Context>(context: object, key: K, make: () => Context[K]): void {
-  let value: Context[K] | undefined;
-  Object.defineProperty(context, key, {
-    enumerable: false,
-    configurable: true,
-    get: () => (value ??= make()),
-    set: (v: Context[K]) => {
-      value = v;
-    },
-  });
+export function lazyFields<K extends keyof Context>(makers: Makers<K>): (context: object) => void {
+  const proto: object = Object.create(Object.prototype);
+  for (const key of Object.keys(makers) as K[]) {
+    const slot = Symbol(key);
+    type Slotted = Context & { [slot]?: Context[K] };
+    Object.defineProperty(proto, key, {
+      configurable: true,
+      get(this: Slotted) {
+        this[slot] ??= makers[key](this);
+        return this[slot];
+      },
+      set(this: Slotted, value: Context[K]) {
+        this[slot] = value;
+      },
+    });
+  }
+  return (context) => {
+    // A context made by Object.create (Yoga's batched requests) keeps its own prototype chain.
+    if (Object.getPrototypeOf(context) === Object.prototype) Object.setPrototypeOf(context, proto);
+    else
+      for (const key of Object.keys(makers) as K[]) {
+        Object.defineProperty(context, key, Object.getOwnPropertyDescriptor(proto, key)!);
+      }
+  };
 }
