@@ -108,9 +108,12 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
     },
     context: async (initial): Promise<Context> => {
       const requestId = initial.requestId ?? randomUUID();
-      const authorization =
-        initial.request?.headers.get('authorization') ??
-        String(initial.connectionParams?.authorization ?? '');
+      // Over HTTP, from Node's parsed headers, which the Fetch request wraps: its get() searches every
+      // header for one that is absent (an anonymous request). Over WebSocket, from connection_init.
+      const authorization = initial.request
+        ? ((initial.req ? initial.req.headers.authorization : initial.request.headers.get('authorization')) ??
+          '')
+        : String(initial.connectionParams?.authorization ?? '');
       // On the context object itself: the returned fields are copied onto it, which would read a getter.
       withLazyFields(initial);
       return {
