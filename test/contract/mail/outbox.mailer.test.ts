@@ -60,6 +60,15 @@ describe('outbox mailer', () => {
     expect(new Set(parsed.map((p) => p.subject)).size).toBe(8);
   });
 
+  it('makes the folder again when it was removed between sends', async () => {
+    const dir = join(root, 'outbox');
+    const mailer = createOutboxMailer(dir);
+    await mailer.send(renderContactNotification(notificationInput()));
+    await rm(dir, { recursive: true });
+    await mailer.send(renderContactNotification(notificationInput()));
+    expect(await readdir(dir)).toHaveLength(1);
+  });
+
   it('fails with a retryable MailError when the folder cannot be written, leaving nothing behind', async () => {
     const blocker = join(root, 'blocker');
     await writeFile(blocker, 'not a folder');
