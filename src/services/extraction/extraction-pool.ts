@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import type { Logger } from '../../logger.ts';
 import type {
   ChildReady,
@@ -40,6 +41,11 @@ export interface ExtractionPool {
 }
 
 const CHILD = new URL('./extraction.child.ts', import.meta.url);
+/**
+ * Extraction is background work: its processes (and the OCR programs they start) run at a lower CPU
+ * priority, so that on a small host requests keep their CPU while documents are read.
+ */
+const CHILD_NICENESS = 10;
 /** Loading pdf.js and friends needs about 32 MB of heap; a process that cannot start would never serve. */
 export const MIN_WORKER_MEMORY_MB = 48;
 const START_TIMEOUT_MS = 30_000;
@@ -88,6 +94,11 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
+    try {
+      if (proc.pid) setPriority(proc.pid, Math.min(19, CHILD_NICENESS + getPriority()));
+    } catch (err) {
+      opts.log?.warn({ err }, 'extraction process priority not lowered');
+    }
     const child: Child = { process: proc, ready: Promise.resolve(), busy: false, gone: false, stderr: '' };
     proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
       child.stderr = (child.stderr + s).slice(-4096);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExtractionError } from '../../../src/services/extraction/extraction.ts';
 import {
@@ -134,6 +135,12 @@ describe('extraction pool', () => {
     expect(error?.message).toMatch(/extraction process ended \(SIGKILL\)/);
     expect((await p.extract(utf8('a new process'), 'text/plain')).extracted.text).toBe('a new process');
     expect(p.pids()).not.toContain(pid);
+  });
+
+  it('runs its processes at a lower CPU priority than the server (background work)', async () => {
+    const p = pool({ processes: 1, timeoutMs: 10_000, maxMemoryMb: 128 });
+    await p.extract(utf8('hello'), 'text/plain');
+    expect(getPriority(p.pids()[0]!)).toBe(Math.min(19, getPriority() + 10));
   });
 
   it('gives the process no secrets: its environment holds only PATH (and TMPDIR) beside the IPC channel', async () => {
