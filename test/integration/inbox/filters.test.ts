@@ -146,7 +146,11 @@ describe('document filters', () => {
   };
 
   it('match status, types, language, contact, dates and needsOcr', async () => {
-    await waitFor(async () => (await files({ status: ['COMPLETED'] })).length === 2, 20_000, 'extraction');
+    // Polled while extraction runs: the page and its count are two statements, so they may disagree here.
+    const completed = async () =>
+      (await t.staff<{ documents: { edges: unknown[] } }>(DOCS, { filter: { status: ['COMPLETED'] } })).data
+        ?.documents.edges.length;
+    await waitFor(async () => (await completed()) === 2, 20_000, 'extraction');
     expect(await files({})).toEqual(['a.txt', 'c.md']);
     expect(await files({ status: ['FAILED', 'PENDING'] })).toEqual([]);
     expect(await files({ contentType: 'text/markdown' })).toEqual(['c.md']);
