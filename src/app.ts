@@ -107,7 +107,8 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
       error: (...a: unknown[]) => log.error({ yoga: a }),
     },
     context: async (initial): Promise<Context> => {
-      const requestId = initial.requestId ?? randomUUID();
+      const requestId =
+        initial.requestId ?? (initial.res?.getHeader('x-request-id') as string | undefined) ?? randomUUID();
       // Over HTTP, from Node's parsed headers, which the Fetch request wraps: its get() searches every
       // header for one that is absent (an anonymous request). Over WebSocket, from connection_init.
       const authorization = initial.request
@@ -185,7 +186,10 @@ export async function buildApp(config: Config, opts: { log?: Logger } & ServiceO
     req.url = query >= 0 ? `/graphql${req.url!.slice(query)}` : '/graphql';
     if (!(await (req.method === 'POST' && isMultipart(req) ? multipart(req, res) : limitBody(req, res))))
       return;
-    await yoga(req, res, { req, res, requestId, transport: 'http' });
+    // No server context of ours: Yoga's own ({ req, res }) is then used as it is, where a second one
+    // would be merged into it property by property on every request. The context reads the request id
+    // from the response header set above.
+    await yoga(req, res);
   }
 
   const server = createHttpServer(config.http.limits, (req, res) => {
