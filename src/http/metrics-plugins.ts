@@ -41,27 +41,36 @@ interface OperationLabels {
 }
 
 // Yoga's parser cache hands out one DocumentNode per query text: its labels are worked out once per
-// requested name. The namer's answer for a name never changes once given, so it is kept too.
-const labelCache = new WeakMap<DocumentNode, Map<string, OperationLabels>>();
+// operation it defines. A requested name the document does not define shares one entry, so a client
+// sending the same query under endless names grows nothing. The namer's answer for a name never changes
+// once given, so it is kept too.
+interface DocumentLabels {
+  defined: Set<string>;
+  byName: Map<string, OperationLabels>;
+}
+const labelCache = new WeakMap<DocumentNode, DocumentLabels>();
 const UNPARSED = (name: Namer): OperationLabels => ({
   operationName: name(undefined),
   operationType: 'unknown',
 });
 
 /** Bounded labels; a name the document does not define (the plugin's `Anonymous` default) counts as anonymous. */
-function operationLabels(name: Namer, document: DocumentNode | undefined, requested?: string | null) {
+export function operationLabels(name: Namer, document: DocumentNode | undefined, requested?: string | null) {
   if (!document) return UNPARSED(name);
-  let byRequest = labelCache.get(document);
-  if (!byRequest) {
-    byRequest = new Map();
-    labelCache.set(document, byRequest);
+  let cached = labelCache.get(document);
+  if (!cached) {
+    const defined = new Set<string>();
+    for (const d of document.definitions)
+      if (d.kind === Kind.OPERATION_DEFINITION && d.name) defined.add(d.name.value);
+    cached = { defined, byName: new Map() };
+    labelCache.set(document, cached);
   }
-  const key = requested ?? '';
-  let labels = byRequest.get(key);
+  const key = requested && cached.defined.has(requested) ? requested : '';
+  let labels = cached.byName.get(key);
   if (!labels) {
-    const op = operationOf(document, requested);
+    const op = operationOf(document, key || undefined);
     labels = { operationName: name(op?.name?.value), operationType: op?.operation ?? 'unknown' };
-    byRequest.set(key, labels);
+    cached.byName.set(key, labels);
   }
   return labels;
 }
