@@ -69,4 +69,35 @@ describe('when the search engine is down', () => {
     );
     expect(found.map((h) => h.document.id)).toEqual([id]);
   }, 60_000);
+
+  it('refuses reprocessDocument with SERVICE_UNAVAILABLE and leaves the document as it was', async () => {
+    meili.setFailure(null);
+    const up = await multipart<{ uploadDocument: { id: string } }>(
+      t.url,
+      UPLOAD,
+      { file: null },
+      [{ path: 'variables.file', name: 'arabica.txt', content: 'Arabica roasting notes for the spring.' }],
+      { staff: true },
+    );
+    const id = up.data!.uploadDocument.id;
+    const DOC = 'query($id: ID!) { document(id: $id) { status text } }';
+    const completed = await waitFor(
+      async () => {
+        const r = await t.staff<{ document: { status: string; text: string } }>(DOC, { id });
+        return r.data?.document.status === 'COMPLETED' ? r.data.document : null;
+      },
+      20_000,
+      'extraction',
+    );
+
+    meili.setFailure('proxy-503');
+    try {
+      const r = await t.staff('mutation($id: ID!) { reprocessDocument(id: $id) { id status } }', { id });
+      expect(r.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(r.data?.reprocessDocument ?? null).toBeNull();
+      expect((await t.staff<{ document: unknown }>(DOC, { id })).data?.document).toEqual(completed);
+    } finally {
+      meili.setFailure(null);
+    }
+  });
 });
