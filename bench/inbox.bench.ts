@@ -3,8 +3,8 @@
 import pg from 'pg';
 import type { ContactFilter } from '../src/entities/contact.repository.ts';
 import { ContactEntity, DocumentEntity } from '../src/entities/index.ts';
+import { encodeCursor, type KeysetPage } from '../src/entities/keyset.ts';
 import { initORM } from '../src/services/db/orm.ts';
-import { encodeCursor, type KeysetPage } from '../src/services/shared/keyset.ts';
 import { seedContacts } from '../test/support/seed.ts';
 import {
   bench,

@@ -1,7 +1,7 @@
 import { EntityRepository, type QueryBuilder } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
-import { keysetList } from '../services/shared/keyset.ts';
 import type { Contact, ContactStatus } from './contact.entity.ts';
+import { keysetList } from './keyset.ts';
 
 export interface ContactFilter {
   status?: ContactStatus[] | null;

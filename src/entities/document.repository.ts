@@ -1,9 +1,9 @@
 import { EntityRepository, type QueryBuilder } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import type { DocumentStatusValue } from '../services/search/search-engine.ts';
-import { keysetList } from '../services/shared/keyset.ts';
 import { isUuid } from '../services/shared/uuid.ts';
 import type { Document } from './document.entity.ts';
+import { keysetList } from './keyset.ts';
 
 export interface DocumentFilter {
   status?: DocumentStatusValue[] | null;

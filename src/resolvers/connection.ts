@@ -7,7 +7,7 @@ import {
   MAX_PAGE_SIZE,
   type Order,
   type PageArgs,
-} from '../services/shared/keyset.ts';
+} from '../entities/keyset.ts';
 
 export type OrderArg = 'CREATED_AT_DESC' | 'CREATED_AT_ASC';
 

@@ -1,9 +1,9 @@
 import { actorOf, type Context } from '../context.ts';
 import type { ContactFilter } from '../entities/contact.repository.ts';
+import type { PageArgs } from '../entities/keyset.ts';
 import type { ContactInput } from '../services/contacts/contact-input.ts';
 import type { UpdateContact } from '../services/contacts/contact-triage.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
-import type { PageArgs } from '../services/shared/keyset.ts';
 import { keysetConnection, type OrderArg } from './connection.ts';
 
 export const submitContact = (

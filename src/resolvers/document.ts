@@ -1,9 +1,9 @@
 import { actorOf, type Context } from '../context.ts';
 import type { DocumentFilter } from '../entities/document.repository.ts';
 import type { Document } from '../entities/index.ts';
+import type { PageArgs } from '../entities/keyset.ts';
 import type { IncomingFile } from '../services/documents/uploads.service.ts';
 import type { DocumentProcessedEvent } from '../services/events/events.ts';
-import type { PageArgs } from '../services/shared/keyset.ts';
 import { keysetConnection, type OrderArg } from './connection.ts';
 
 type DocumentFilterArg = Omit<DocumentFilter, 'contactId'> & { contactId?: string | number | null };

@@ -1,6 +1,6 @@
 import type { QueryBuilder } from '@mikro-orm/postgresql';
-import { badInput } from '../../errors.ts';
-import { isUuid } from './uuid.ts';
+import { badInput } from '../errors.ts';
+import { isUuid } from '../services/shared/uuid.ts';
 
 /** A position in a list ordered by (createdAt, id): what an opaque connection cursor holds. */
 export interface Cursor {
