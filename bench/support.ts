@@ -16,6 +16,7 @@ import pg from 'pg';
 import { createLogger } from '../src/logger.ts';
 import { startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
 import { memoryKiB, processIds, processStat, tempDir } from '../test/support/proc.ts';
+import { buildServer, startArgs } from '../test/support/start-command.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const STAFF_TOKEN = 'bench-staff-token-0123456789abcdef';
@@ -115,16 +116,18 @@ const exited = (child: ChildProcess) =>
   new Promise<void>((ok) => (child.exitCode !== null ? ok() : child.once('exit', () => ok())));
 
 /**
- * Starts `node src/main.ts` in a child process, so that the load generator never shares its event loop.
- * A null `databaseUrl` leaves DATABASE_URL unset: the server starts its own embedded PostgreSQL.
+ * Starts the server as `npm start` does, in a child process, so that the load generator never shares
+ * its event loop. A null `databaseUrl` leaves DATABASE_URL unset: the server starts its own embedded
+ * PostgreSQL.
  */
 export async function startServer(
   databaseUrl: string | null,
   env: Record<string, string> = {},
 ): Promise<BenchServer> {
+  buildServer();
   const dataDir = await tempDir('dossier-bench-data-');
   return startProcess(
-    ['src/main.ts'],
+    startArgs(),
     {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',

@@ -10,8 +10,8 @@ export interface FinishedDocument {
 
 const DOCUMENT = `query($id: ID!) { document(id: $id) { id status error insights { wordCount } } }`;
 
-/** Polls `document(id)` as staff on the server at `url` until it is COMPLETED or FAILED. */
-export const documentFinished = (url: string, id: string, timeoutMs = 30_000) =>
+/** Polls `document(id)` as staff (`token`) on the server at `url` until it is COMPLETED or FAILED. */
+export const documentFinished = (url: string, id: string, timeoutMs = 30_000, token = STAFF_TOKEN) =>
   waitFor(
     async () => {
       const d = (
@@ -19,7 +19,7 @@ export const documentFinished = (url: string, id: string, timeoutMs = 30_000) =>
           url,
           DOCUMENT,
           { id },
-          { authorization: `Bearer ${STAFF_TOKEN}` },
+          { authorization: `Bearer ${token}` },
         )
       ).data?.document;
       return d && (d.status === 'COMPLETED' || d.status === 'FAILED') ? d : null;

@@ -72,16 +72,19 @@ export function runScript(
   });
 }
 
-/** Runs `src/<script>` in its own Node process (as `npm start` does) and waits until it listens. */
+/**
+ * Runs the server in its own Node process and waits until it listens: `src/main.ts` from the sources,
+ * or the node arguments given (`startArgs()` for the build `npm start` runs).
+ */
 export async function startServerProcess(
   env: Record<string, string>,
-  script = 'src/main.ts',
+  script: string | string[] = 'src/main.ts',
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
   const listening = /"url":"(http:\/\/[^"]+)\/graphql"/;
   const p = await spawnUntil(
     process.execPath,
-    [script],
+    typeof script === 'string' ? [script] : script,
     { ...process.env, LOG_LEVEL: 'info', ...env },
     listening,
     timeoutMs,

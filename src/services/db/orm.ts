@@ -2,8 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM } from '@mikro-orm/postgresql';
 import { entities } from '../../entities/index.ts';
+import { moduleExtension } from '../shared/module-file.ts';
 
+// From the sources: migrations/*.ts; from the build: dist/migrations/*.js.
 const migrationsDir = fileURLToPath(new URL('../../../migrations', import.meta.url));
+const migrationsGlob = `!(*.d)${moduleExtension(import.meta.url)}`;
 
 /** MikroORM reads host and credentials from the URL but not `sslmode`: map it to the driver's TLS option. */
 export function tlsFor(clientUrl: string) {
@@ -21,7 +24,7 @@ export function ormOptions(clientUrl: string, poolMax = 10) {
       path: migrationsDir,
       pathTs: migrationsDir,
       emit: 'ts',
-      glob: '!(*.d).ts',
+      glob: migrationsGlob,
       silent: true,
       snapshot: false,
     },

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import type { Logger } from '../../logger.ts';
+import { moduleExtension } from '../shared/module-file.ts';
 import type {
   ChildReady,
   ExtractionOutcome,
@@ -40,7 +41,7 @@ export interface ExtractionPool {
   close(): Promise<void>;
 }
 
-const CHILD = new URL('./extraction.child.ts', import.meta.url);
+const CHILD = new URL(`./extraction.child${moduleExtension(import.meta.url)}`, import.meta.url);
 /**
  * Extraction is background work: its processes (and the OCR programs they start) run at a lower CPU
  * priority, so that on a small host requests keep their CPU while documents are read.

@@ -65,7 +65,7 @@ describe('Dockerfiles', () => {
     },
   );
 
-  it('stack/Dockerfile installs production dependencies without scripts and copies only what runs', () => {
+  it('stack/Dockerfile installs production dependencies without scripts, compiles the sources and runs only the build', () => {
     const { dockerfile } = parsed('stack/Dockerfile');
     const runs = dockerfile
       .getInstructions()
@@ -81,7 +81,19 @@ describe('Dockerfiles', () => {
           .slice(0, -1)
           .map((a) => a.getValue()),
       );
-    expect([...new Set(copied)].sort()).toEqual(['migrations', 'package-lock.json', 'package.json', 'src']);
+    expect([...new Set(copied)].sort()).toEqual([
+      'migrations',
+      'package-lock.json',
+      'package.json',
+      'src',
+      'tsconfig.build.json',
+      'tsconfig.json',
+    ]);
+    // The runtime stage has the compiled dist/ (no sources) and starts it.
+    const { last } = parsed('stack/Dockerfile');
+    expect(last).toMatch(/^COPY --from=build [^\n]* \/app\/dist \.\/dist$/m);
+    expect(last).not.toMatch(/^COPY [^\n]*\bsrc\b/m);
+    expect(last).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
   });
 });
 
@@ -90,6 +102,8 @@ describe('.dockerignore', () => {
     for (const path of [
       'package.json',
       'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
       'src/main.ts',
       'src/services/index.ts',
       'migrations/Migration20261123203506.ts',
@@ -109,6 +123,7 @@ describe('.dockerignore', () => {
       'test/integration/api/auth.test.ts',
       'iac/terraform.tfstate',
       'bench/contact.bench.ts',
+      'dist/src/main.js',
     ])
       expect(sent(path), path).toBe(false);
   });

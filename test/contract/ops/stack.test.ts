@@ -307,7 +307,13 @@ describe('stack/docker-compose.yml', () => {
     expect(raw).toContain('image: ${DOSSIER_IMAGE:-dossier}:${DOSSIER_VERSION:?set DOSSIER_VERSION}');
     for (const name of ['app', 'worker', 'backup'])
       expect(services[name].image, name).toBe(`dossier:${example.get('DOSSIER_VERSION')?.value}`);
-    expect(services.worker.command).toEqual(['npm', 'run', 'worker']);
+    expect(services.worker.command).toEqual(['node', 'dist/src/worker.js']);
+    // Every service runs the build: a dist/src/<x>.js compiled from a src/<x>.ts that exists.
+    for (const name of ['app', 'worker', 'backup']) {
+      const entry = (services[name].command as string[])[1]!;
+      expect(entry, name).toMatch(/^dist\/src\/[\w-]+\.js$/);
+      expect(existsSync(join(root, entry.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), name).toBe(true);
+    }
     expect(services.app.environment?.JOB_CONCURRENCY).toBe('0');
   });
 

@@ -3,33 +3,49 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postGraphQL } from '../../support/app.ts';
-import { contactInput, SUBMIT } from '../../support/factories.ts';
+import { documentFinished } from '../../support/documents.ts';
+import { contactInput } from '../../support/factories.ts';
 import { startServerProcess } from '../../support/processes.ts';
+import { buildServer, startArgs } from '../../support/start-command.ts';
+import { multipart, SUBMIT_WITH_FILES } from '../../support/upload.ts';
 import { waitFor } from '../../support/wait.ts';
 
-// `npm start` with nothing configured: embedded PostgreSQL in DATA_DIR, a generated staff token, clean shutdown.
+// `npm start` with nothing configured, as it runs: the build in dist/ under package.json's start command.
+// Embedded PostgreSQL in DATA_DIR, migrations applied, a generated staff token, a document extracted by
+// the built extraction process, clean shutdown.
 describe('the default server', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dossier-embedded-'));
     await chmod(dataDir, 0o755);
-  });
+    buildServer();
+  }, 120_000);
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   it('starts on embedded PostgreSQL, prints GraphiQL and the token, stops on SIGTERM and keeps data across restarts', async () => {
     const env = { DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', ADMIN_TOKEN: '', NODE_ENV: 'development' };
-    const first = await startServerProcess(env);
+    const first = await startServerProcess(env, startArgs());
     // Printed after the "listening" log line that startServerProcess waits for, maybe in a later chunk.
     await waitFor(async () => first.output().includes('Staff token:'), 10_000, 'the token line');
     const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     expect(first.output()).toContain(`GraphiQL:    ${first.url}/graphql`);
     expect(first.output()).toContain(`Staff token: ${token}`);
     const input = contactInput();
-    const sent = await postGraphQL<{ submitContact: { contact: { id: string } } }>(first.url, SUBMIT, {
-      input,
-    });
+    const sent = await multipart<{ submitContact: { contact: { id: string }; documents: { id: string }[] } }>(
+      first.url,
+      SUBMIT_WITH_FILES,
+      { input, attachments: [null] },
+      [{ path: 'variables.attachments.0', name: 'brief.txt', content: 'A brief about analytical engines.' }],
+    );
     expect(sent.errors).toBeUndefined();
     const id = sent.data!.submitContact.contact.id;
+    const document = await documentFinished(
+      first.url,
+      sent.data!.submitContact.documents[0]!.id,
+      30_000,
+      token,
+    );
+    expect(document).toMatchObject({ status: 'COMPLETED', insights: { wordCount: 5 } });
 
     first.child.kill('SIGTERM');
     const code = await first.exited;
@@ -37,7 +53,7 @@ describe('the default server', () => {
     expect(code).toBe(0);
     expect(first.output()).toContain('shutting down');
 
-    const second = await startServerProcess(env);
+    const second = await startServerProcess(env, startArgs());
     expect(second.output()).not.toContain('orphaned');
     const read = await postGraphQL<{ contact: { email: string } }>(
       second.url,
