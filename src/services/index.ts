@@ -96,8 +96,11 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
   await store.init();
   const jobs = createJobQueue(databaseUrl, log, config.jobs);
   await jobs.start(queueSpecs(config), { setPolicies: config.jobConcurrency > 0 });
-  const events = createEvents(config.redis?.url ?? null, metrics);
-  const rateLimits = createRateLimits({ ...config.rateLimit, redisUrl: config.redis?.url ?? null }, metrics);
+  const events = await createEvents(config.redis?.url ?? null, metrics);
+  const rateLimits = await createRateLimits(
+    { ...config.rateLimit, redisUrl: config.redis?.url ?? null },
+    metrics,
+  );
   await rateLimits.ready();
   const uploads = createUploadService({
     store,

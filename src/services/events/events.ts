@@ -1,6 +1,4 @@
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, filter, pipe, Repeater } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import type { Metrics } from '../metrics/metrics.ts';
 
 export interface DocumentProcessedEvent {
@@ -18,14 +16,24 @@ type Topics = {
   contactSubmitted: [ContactSubmittedEvent];
 };
 
+/** Redis's two connections (publish, subscribe) and the event target over them; loaded only when configured. */
+async function redisEventTarget(redisUrl: string) {
+  const [{ Redis }, { createRedisEventTarget }] = await Promise.all([
+    import('ioredis'),
+    import('@graphql-yoga/redis-event-target'),
+  ]);
+  const clients = [new Redis(redisUrl), new Redis(redisUrl)] as const;
+  return {
+    clients,
+    eventTarget: createRedisEventTarget({ publishClient: clients[0], subscribeClient: clients[1] }),
+  };
+}
+
 /** Typed pub/sub; Redis carries events between processes when configured, in-process otherwise. */
-export function createEvents(redisUrl: string | null, metrics: Metrics) {
-  const clients = redisUrl ? [new Redis(redisUrl), new Redis(redisUrl)] : [];
-  const pubsub = createPubSub<Topics>(
-    clients.length === 2
-      ? { eventTarget: createRedisEventTarget({ publishClient: clients[0]!, subscribeClient: clients[1]! }) }
-      : {},
-  );
+export async function createEvents(redisUrl: string | null, metrics: Metrics) {
+  const redis = redisUrl ? await redisEventTarget(redisUrl) : null;
+  const clients = redis?.clients ?? [];
+  const pubsub = createPubSub<Topics>(redis ? { eventTarget: redis.eventTarget } : {});
 
   /** A subscription's events, counted in the active-subscriptions gauge while it is open. */
   function live<T>(source: AsyncIterable<T>, transport: string) {
@@ -81,4 +89,4 @@ export function createEvents(redisUrl: string | null, metrics: Metrics) {
   };
 }
 
-export type Events = ReturnType<typeof createEvents>;
+export type Events = Awaited<ReturnType<typeof createEvents>>;

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -22,13 +21,17 @@ export interface RateLimits {
  * spends from the same budgets; while Redis cannot answer, each process falls back to its own
  * in-memory budgets (intake stays up, the limit is then per process).
  */
-export function createRateLimits(
+export async function createRateLimits(
   opts: { perClientPerMinute: number; globalPerMinute: number; redisUrl: string | null },
   metrics: Metrics,
-): RateLimits {
-  // No offline queue: a command fails at once while Redis is away, and the in-memory insurance answers.
+): Promise<RateLimits> {
+  // ioredis is loaded only when configured. No offline queue: a command fails at once while Redis is
+  // away, and the in-memory insurance answers.
   const redis = opts.redisUrl
-    ? new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    ? new (await import('ioredis')).Redis(opts.redisUrl, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+      })
     : null;
   redis?.on('error', () => undefined); // reconnects by itself; requests meanwhile use the insurance limiter
   const limiter = (keyPrefix: string, points: number): RateLimiterAbstract => {

@@ -1,4 +1,3 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailError, type OutgoingMail } from './mailer.ts';
 
 export interface MimeMessage {
@@ -42,6 +41,8 @@ function checkHeaders(headers: Record<string, string>): void {
 export async function buildMime(mail: OutgoingMail, date: Date = new Date()): Promise<MimeMessage> {
   checkHeaders(mail.headers ?? {});
   if (mail.to.length === 0) throw new MailError('Mail has no recipient', false);
+  // Loaded with the first mail, not at start: nodemailer is ~4 MB of heap an idle server does not need.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   try {
     const node = new MailComposer({
       from: mail.from,
