@@ -119,6 +119,7 @@ const env = z.object({
   OCR_DPI: z.coerce.number().int().min(72).max(600).default(200),
   OCR_IDLE_SECONDS: positiveInt.max(86_400).default(60),
   JOB_MAINTENANCE_SECONDS: positiveInt.max(3600).default(30),
+  JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
   METRICS: bool.default(true),
   METRICS_PORT: port.optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
@@ -260,8 +261,9 @@ function build(e: z.output<typeof env>) {
       // Keys the hash of an erased address in the audit log; generated in DATA_DIR when unset.
       auditHashSecret: e.AUDIT_HASH_SECRET ?? null,
     },
-    // How often stalled jobs (their process died) are found and retried, among other queue upkeep.
-    jobs: { maintenanceSeconds: e.JOB_MAINTENANCE_SECONDS },
+    // How often stalled jobs (their process died) are found and retried, among other queue upkeep; how
+    // often an idle worker looks for jobs of other processes, retries and scheduled jobs.
+    jobs: { maintenanceSeconds: e.JOB_MAINTENANCE_SECONDS, pollSeconds: e.JOB_POLL_SECONDS },
     metrics: e.METRICS
       ? {
           port: e.METRICS_PORT ?? null,

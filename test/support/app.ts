@@ -81,6 +81,8 @@ export async function startTestApp(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '1000',
     RATE_LIMIT_GLOBAL_PER_MINUTE: '100000',
+    // Retries and rests after a failure come round in half a second, so that tests of them stay short.
+    JOB_POLL_SECONDS: '0.5',
     ...env,
   } as Record<string, string>);
   const app = await buildApp(config, { log: opts.log ?? createLogger(config.logLevel), clock: opts.clock });

@@ -112,6 +112,7 @@ export function dossierEnv(databaseUrl: string, dataDir: string, extra: Record<s
     ADMIN_TOKEN: STAFF_TOKEN,
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_MINUTE: '1000',
+    JOB_POLL_SECONDS: '0.5',
     ...extra,
   };
 }

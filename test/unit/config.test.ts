@@ -38,6 +38,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ JOB_CONCURRENCY: '3', WORKERS: '0' }).jobConcurrency).toBe(3);
   });
 
+  it('polls for jobs every 2 s by default, no more often than every 0.5 s', () => {
+    expect(loadConfig({}).jobs).toEqual({ maintenanceSeconds: 30, pollSeconds: 2 });
+    expect(loadConfig({ JOB_POLL_SECONDS: '0.5' }).jobs.pollSeconds).toBe(0.5);
+    for (const bad of ['0.1', '61', 'often'])
+      expect(() => loadConfig({ JOB_POLL_SECONDS: bad })).toThrow('JOB_POLL_SECONDS');
+  });
+
   it('names every bad variable in one error', () => {
     let message = '';
     try {

@@ -10,6 +10,12 @@ export interface QueueSpec {
   expireInSeconds: number;
   /** Where a job goes after its last failed try; its handler records the permanent failure. */
   deadLetter?: string;
+  /**
+   * How often an idle worker of this queue looks for work, when it should be less often than the
+   * queue's setting (JOB_POLL_SECONDS). Jobs enqueued in this process wake its workers at once; polling
+   * finds those of other processes, retries and scheduled jobs.
+   */
+  pollSeconds?: number;
 }
 
 export interface JobInfo<T> {
@@ -60,13 +66,18 @@ export interface JobQueue {
   stop(): Promise<void>;
 }
 
-/** How often an idle worker looks for work, and how long a queue rests after a failed job. */
-const POLLING_SECONDS = 0.5;
-
 export function createJobQueue(
   connectionString: string,
   log: Logger,
-  opts: { maintenanceSeconds: number },
+  opts: {
+    maintenanceSeconds: number;
+    /**
+     * How often an idle worker looks for work unless its queue says less often, and how long a queue
+     * rests after a failed job. Every poll is a query and a wake-up of the process: ten workers polling
+     * every 0.5 s cost an idle server ~0.3 of a core (Node and PostgreSQL together) on 2 cores.
+     */
+    pollSeconds: number;
+  },
 ): JobQueue {
   const boss = new PgBoss({
     connectionString,
@@ -78,6 +89,7 @@ export function createJobQueue(
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
   let started = false;
   const workers = new Map<string, string[]>();
+  const pollSeconds = new Map<string, number>();
   // A queue whose job just failed rests until then: wakes are ignored, its workers poll as usual.
   const restingUntil = new Map<string, number>();
 
@@ -97,6 +109,7 @@ export function createJobQueue(
       await boss.start();
       started = true;
       for (const s of specs) {
+        if (s.pollSeconds) pollSeconds.set(s.name, s.pollSeconds);
         const options = {
           name: s.name,
           retryLimit: s.retryLimit,
@@ -136,10 +149,11 @@ export function createJobQueue(
     async work<T>(queue: string, concurrency: number, handler: JobHandler<T>) {
       const ids = workers.get(queue) ?? [];
       workers.set(queue, ids);
+      const interval = Math.max(opts.pollSeconds, pollSeconds.get(queue) ?? 0);
       for (let i = 0; i < concurrency; i++) {
         const id = await boss.work<T>(
           queue,
-          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: POLLING_SECONDS },
+          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: interval },
           async ([job]) => {
             if (!job) return;
             let output: unknown;
@@ -153,7 +167,7 @@ export function createJobQueue(
             } catch (err) {
               // After a failure the queue rests for a polling interval, wakes included, so that an outage
               // (SES down, say) that fails every job costs one attempt per interval, not a tight loop.
-              restingUntil.set(queue, Date.now() + POLLING_SECONDS * 1000);
+              restingUntil.set(queue, Date.now() + interval * 1000);
               throw err;
             }
             // pg-boss would otherwise sleep out its polling interval after every job: go straight on.

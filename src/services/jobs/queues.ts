@@ -71,7 +71,8 @@ export function queueSpecs(s: QueueSettings): QueueSpec[] {
       expireInSeconds: 180,
       deadLetter: QUEUES.notifyFailed,
     },
-    { name: QUEUES.repairIndex, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 600 },
+    // Scheduled (every 15 minutes), never enqueued by a request: a minute's delay costs nothing.
+    { name: QUEUES.repairIndex, retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 600, pollSeconds: 60 },
     // An erasure waits out a store's outage or a notification in flight: many tries, backing off.
     {
       name: QUEUES.erase,
@@ -79,6 +80,6 @@ export function queueSpecs(s: QueueSettings): QueueSpec[] {
       retryDelaySeconds: 2,
       expireInSeconds: s.privacy.erasureTimeoutSeconds,
     },
-    { name: QUEUES.retention, retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 600 },
+    { name: QUEUES.retention, retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 600, pollSeconds: 60 },
   ];
 }
