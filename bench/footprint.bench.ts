@@ -1,8 +1,9 @@
-// What Dossier costs to keep running: idle RSS, RSS after work, one scrape after a random-name attack,
+// What Dossier costs to keep running: idle RSS and CPU, RSS after work, one scrape after a random-name attack,
 // start-up time to /ready. Each server has the default configuration (its own embedded PostgreSQL).
 // Run: npm run bench:footprint   (BENCH_ROUNDS=3, BENCH_IDLE_SECONDS=10)
 import { randomBytes } from 'node:crypto';
 import { parseMetrics } from '../test/support/metrics.ts';
+import { descendantPids, processStat } from '../test/support/proc.ts';
 import {
   type BenchServer,
   bench,
@@ -44,11 +45,31 @@ const LIMITS = {
 
 const mb = (kb: number) => fixed(kb / 1024);
 
+/** CPU seconds of the server and of what it started (its embedded PostgreSQL, with the backends it reaped). */
+function cpuSeconds(server: BenchServer) {
+  const started = descendantPids(server.pid).map((pid) => processStat(pid));
+  return {
+    server: server.cpuSeconds(),
+    postgres: started.reduce((sum, st) => sum + (st ? st.cpuSeconds + st.reapedCpuSeconds : 0), 0),
+  };
+}
+
 async function idle(env: Record<string, string>) {
   const server = await startServer(null, env);
   try {
-    await sleep(IDLE_SECONDS * 1000);
-    return { startupMs: server.startupMs, rssMb: mb(server.memory().rssKb) };
+    // CPU while idle: from a few seconds after /ready (start-up's last work) to the RSS reading.
+    const settle = Math.min(3, IDLE_SECONDS / 2);
+    await sleep(settle * 1000);
+    const before = cpuSeconds(server);
+    await sleep((IDLE_SECONDS - settle) * 1000);
+    const after = cpuSeconds(server);
+    const perSecond = (s: number) => fixed((s * 1000) / (IDLE_SECONDS - settle), 1);
+    return {
+      startupMs: server.startupMs,
+      rssMb: mb(server.memory().rssKb),
+      cpuMsPerS: perSecond(after.server - before.server),
+      pgCpuMsPerS: perSecond(after.postgres - before.postgres),
+    };
   } finally {
     await server.stop();
   }
@@ -149,6 +170,10 @@ await bench(async () => {
     [
       ['idle RSS, default config (MB)', idleMb, `<= ${IDLE_TARGET_MB}`, verdict(idleMb <= IDLE_TARGET_MB)],
       ['idle RSS, WORKERS=0 (MB)', m((x) => x.zero.rssMb), '', ''],
+      ['idle CPU, default config: server (ms per s)', m((x) => x.def.cpuMsPerS), '', ''],
+      ['  its PostgreSQL (ms per s)', m((x) => x.def.pgCpuMsPerS), '', ''],
+      ['idle CPU, WORKERS=0: server (ms per s)', m((x) => x.zero.cpuMsPerS), '', ''],
+      ['  its PostgreSQL (ms per s)', m((x) => x.zero.pgCpuMsPerS), '', ''],
       [
         `RSS after ${SUBMISSIONS} submissions + ${EXTRACTIONS} extractions (MB)`,
         m((x) => x.work.rssMb),
