@@ -7,7 +7,6 @@ import type { Logger } from '../logger.ts';
 import { createAuditService } from './audit/audit.service.ts';
 import { createApiTokens } from './auth/api-tokens.service.ts';
 import { createAuthService, readRootToken } from './auth/auth.service.ts';
-import { createOidcVerifier } from './auth/oidc.verifier.ts';
 import { createContactTriage } from './contacts/contact-triage.ts';
 import { createContactService } from './contacts/contacts.service.ts';
 import { createIntakeWriter } from './contacts/intake-writer.ts';
@@ -90,7 +89,8 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
   const auth = createAuthService({
     root: await readRootToken(config.adminToken, config.dataDir),
     apiTokens,
-    oidc: config.oidc ? createOidcVerifier(config.oidc, log) : null,
+    // jose is loaded only when OIDC is configured.
+    oidc: config.oidc ? (await import('./auth/oidc.verifier.ts')).createOidcVerifier(config.oidc, log) : null,
   });
   const store = await createObjectStore(config);
   await store.init();

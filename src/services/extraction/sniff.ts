@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type';
 import { type ExtractableType, isImageType } from './extraction.ts';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
@@ -23,9 +22,11 @@ const MAX_CONTROL_RATIO = 0.01;
 /**
  * Decides a document's type from its first bytes (about `SNIFF_BYTES`), never from the client's
  * header; the filename only tells Markdown from plain text. Returns null for anything not extractable.
- * Async because file-type's ZIP inspection (DOCX versus XLSX, ODT, plain ZIP) is.
+ * Async because file-type's ZIP inspection (DOCX versus XLSX, ODT, plain ZIP) is. file-type is loaded
+ * with the first upload, not at start.
  */
 export async function sniffType(head: Uint8Array, filename: string): Promise<ExtractableType | null> {
+  const { fileTypeFromBuffer } = await import('file-type');
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (detected.mime === 'application/pdf') return 'application/pdf';
