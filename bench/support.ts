@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createLogger } from '../src/logger.ts';
 import { startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
 import { memoryKiB, processIds, processStat, tempDir } from '../test/support/proc.ts';
-import { buildServer, startArgs } from '../test/support/start-command.ts';
+import { buildServer, startCommand } from '../test/support/start-command.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const STAFF_TOKEN = 'bench-staff-token-0123456789abcdef';
@@ -126,9 +126,11 @@ export async function startServer(
 ): Promise<BenchServer> {
   buildServer();
   const dataDir = await tempDir('dossier-bench-data-');
+  const start = startCommand();
   return startProcess(
-    startArgs(),
+    start.args,
     {
+      ...start.env,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),

@@ -74,7 +74,7 @@ export function runScript(
 
 /**
  * Runs the server in its own Node process and waits until it listens: `src/main.ts` from the sources,
- * or the node arguments given (`startArgs()` for the build `npm start` runs).
+ * or the node arguments given (`startCommand().args` for the build `npm start` runs).
  */
 export async function startServerProcess(
   env: Record<string, string>,

@@ -1,17 +1,26 @@
 // The server exactly as `npm start` runs it: its prestart build into dist/, then package.json's start
-// command (V8 flags included). No test runner imports here: bench/ uses it too.
+// command (its environment included). No test runner imports here: bench/ uses it too.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The arguments `npm start` gives node (after `node`): V8 flags and the built entry point. */
-export function startArgs(): string[] {
+/**
+ * `npm start` as package.json's start script says: the environment it sets before `node`, and the
+ * arguments it gives node (the built entry point).
+ */
+export function startCommand(): { env: Record<string, string>; args: string[] } {
   const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } };
-  const [program, ...args] = pkg.scripts.start.split(/\s+/);
+  const words = pkg.scripts.start.split(/\s+/);
+  const env: Record<string, string> = {};
+  for (let w = words[0]; w && /^[A-Z_]+=/.test(w); words.shift(), w = words[0]) {
+    const [name, value] = w.split('=', 2) as [string, string];
+    env[name] = value;
+  }
+  const [program, ...args] = words;
   if (program !== 'node') throw new Error(`package.json's start script does not run node: ${program}`);
-  return args;
+  return { env, args };
 }
 
 let built = false;

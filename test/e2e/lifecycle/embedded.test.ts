@@ -6,7 +6,7 @@ import { postGraphQL } from '../../support/app.ts';
 import { documentFinished } from '../../support/documents.ts';
 import { contactInput } from '../../support/factories.ts';
 import { startServerProcess } from '../../support/processes.ts';
-import { buildServer, startArgs } from '../../support/start-command.ts';
+import { buildServer, startCommand } from '../../support/start-command.ts';
 import { multipart, SUBMIT_WITH_FILES } from '../../support/upload.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -23,8 +23,16 @@ describe('the default server', () => {
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   it('starts on embedded PostgreSQL, prints GraphiQL and the token, stops on SIGTERM and keeps data across restarts', async () => {
-    const env = { DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', ADMIN_TOKEN: '', NODE_ENV: 'development' };
-    const first = await startServerProcess(env, startArgs());
+    const start = startCommand();
+    const env = {
+      ...start.env,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      DATABASE_URL: '',
+      ADMIN_TOKEN: '',
+      NODE_ENV: 'development',
+    };
+    const first = await startServerProcess(env, start.args);
     // Printed after the "listening" log line that startServerProcess waits for, maybe in a later chunk.
     await waitFor(async () => first.output().includes('Staff token:'), 10_000, 'the token line');
     const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -53,7 +61,7 @@ describe('the default server', () => {
     expect(code).toBe(0);
     expect(first.output()).toContain('shutting down');
 
-    const second = await startServerProcess(env, startArgs());
+    const second = await startServerProcess(env, start.args);
     expect(second.output()).not.toContain('orphaned');
     const read = await postGraphQL<{ contact: { email: string } }>(
       second.url,
