@@ -26,6 +26,9 @@ interface Compose {
 }
 
 const composeFile = 'stack/docker-compose.yml';
+/** True when `dist/src/<x>.js` is the build of a source that exists (src/<x>.ts). */
+const builtFrom = (entry: string) =>
+  existsSync(join(root, entry.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
 /** The monitoring services: the public site must never wait for one of them. */
 const MONITORING = [
   'prometheus',
@@ -312,8 +315,17 @@ describe('stack/docker-compose.yml', () => {
     for (const name of ['app', 'worker', 'backup']) {
       const entry = (services[name].command as string[])[1]!;
       expect(entry, name).toMatch(/^dist\/src\/[\w-]+\.js$/);
-      expect(existsSync(join(root, entry.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), name).toBe(true);
+      expect(builtFrom(entry), name).toBe(true);
     }
+  });
+
+  it('tells operators commands the image can run: no npm scripts (it has no sources), built tools that exist', () => {
+    const ops = readFileSync(join(root, 'docs/operations.md'), 'utf8').split('\n');
+    const inContainer = ops.filter((l) => /container|docker-compose/.test(l));
+    expect(inContainer.filter((l) => /npm run/.test(l))).toEqual([]);
+    const tools = ops.flatMap((l) => [...l.matchAll(/dist\/src\/[\w-]+\.js/g)].map((m) => m[0]));
+    expect(tools.length).toBeGreaterThan(0);
+    for (const tool of tools) expect(builtFrom(tool), tool).toBe(true);
     expect(services.app.environment?.JOB_CONCURRENCY).toBe('0');
   });
 
