@@ -15,8 +15,8 @@ export function startCommand(): { env: Record<string, string>; args: string[] } 
   const words = pkg.scripts.start.split(/\s+/);
   const env: Record<string, string> = {};
   for (let w = words[0]; w && /^[A-Z_]+=/.test(w); words.shift(), w = words[0]) {
-    const [name, value] = w.split('=', 2) as [string, string];
-    env[name] = value;
+    const eq = w.indexOf('=');
+    env[w.slice(0, eq)] = w.slice(eq + 1);
   }
   const [program, ...args] = words;
   if (program !== 'node') throw new Error(`package.json's start script does not run node: ${program}`);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postGraphQL } from '../../support/app.ts';
 import { documentFinished } from '../../support/documents.ts';
 import { contactInput } from '../../support/factories.ts';
+import { commandLine, descendantPids } from '../../support/proc.ts';
 import { startServerProcess } from '../../support/processes.ts';
 import { buildServer, startCommand } from '../../support/start-command.ts';
 import { multipart, SUBMIT_WITH_FILES } from '../../support/upload.ts';
@@ -54,6 +55,12 @@ describe('the default server', () => {
       token,
     );
     expect(document).toMatchObject({ status: 'COMPLETED', insights: { wordCount: 5 } });
+    // Read by the build's extraction process too: Node could run its .ts source, but would then keep its
+    // type stripper resident in that process.
+    const started = descendantPids(first.child.pid!).map(commandLine);
+    expect(started.filter((c) => /extraction\.child\./.test(c))).toEqual([
+      expect.stringContaining('dist/src/services/extraction/extraction.child.js'),
+    ]);
 
     first.child.kill('SIGTERM');
     const code = await first.exited;
