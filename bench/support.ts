@@ -15,7 +15,7 @@ import PDFDocument from 'pdfkit';
 import pg from 'pg';
 import { createLogger } from '../src/logger.ts';
 import { startEmbeddedPostgres } from '../src/services/db/embedded-postgres.ts';
-import { memoryKiB, processIds, processStat, tempDir } from '../test/support/proc.ts';
+import { descendantPids, memoryKiB, processIds, processStat, tempDir } from '../test/support/proc.ts';
 import { buildServer, startCommand } from '../test/support/start-command.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -104,8 +104,9 @@ export interface BenchServer {
   /** The last lines the server printed (warnings and errors at LOG_LEVEL=warn). */
   output(): string;
   /**
-   * SIGSTOP / SIGCONT: a paused server does no work at all (its background jobs included), so that
-   * servers which are not being measured take no CPU from the one that is.
+   * SIGSTOP / SIGCONT to the server and every process it started (its extraction processes): a paused
+   * server does no work at all, background jobs included, so that servers which are not being measured
+   * take no CPU from the one that is.
    */
   pause(): void;
   resume(): void;
@@ -209,10 +210,26 @@ export async function startProcess(
     },
     cpuSeconds: () => processStat(child.pid!)?.cpuSeconds ?? 0,
     output: () => tail,
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
+    pause() {
+      // The parent first, so that it starts no process between the listing and the signals.
+      child.kill('SIGSTOP');
+      for (const pid of descendantPids(child.pid!)) signal(pid, 'SIGSTOP');
+    },
+    resume() {
+      for (const pid of descendantPids(child.pid!)) signal(pid, 'SIGCONT');
+      child.kill('SIGCONT');
+    },
     stop,
   };
+}
+
+/** A signal to a process that may have ended meanwhile. */
+function signal(pid: number, name: NodeJS.Signals) {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // It ended between the listing and the signal: nothing left to pause or resume.
+  }
 }
 
 export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
