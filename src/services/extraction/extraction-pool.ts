@@ -1,7 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import type { Logger } from '../../logger.ts';
 import { moduleExtension } from '../shared/module-file.ts';
+import { cpuDeadline, processCpuMs, WALL_FACTOR } from './cpu-deadline.ts';
 import type {
   ChildReady,
   ExtractionOutcome,
@@ -14,7 +15,10 @@ import type { OcrSettings } from './ocr/ocr.ts';
 export interface ExtractionPoolOptions {
   /** Extraction processes running at once; each starts on first use. */
   processes: number;
-  /** Time one document may run in its process; queueing and process start-up are not counted. */
+  /**
+   * CPU time one document may take in its process (queueing and process start-up not counted); one
+   * given WALL_FACTOR times as much wall time without getting that far was starved, and is retried.
+   */
   timeoutMs: number;
   /** Memory each process may take beyond what it holds once started: V8's heap and every Buffer. */
   maxMemoryMb: number;
@@ -43,10 +47,13 @@ export interface ExtractionPool {
 
 const CHILD = new URL(`./extraction.child${moduleExtension(import.meta.url)}`, import.meta.url);
 /**
- * Extraction is background work: its processes (and the OCR programs they start) run at a lower CPU
- * priority, so that on a small host requests keep their CPU while documents are read.
+ * Extraction is background work: its processes (and the OCR programs they start) run at Linux's idle
+ * scheduling class (SCHED_IDLE, set with util-linux's chrt), so that they use only CPU time nothing
+ * else wants and a request never waits behind a document. Lower niceness is the fallback where chrt
+ * is missing; it still lets a niced process finish its time slice before a request's thread runs.
  */
 const CHILD_NICENESS = 10;
+const CHRT = 'chrt';
 /** Loading pdf.js and friends needs about 32 MB of heap; a process that cannot start would never serve. */
 export const MIN_WORKER_MEMORY_MB = 48;
 const START_TIMEOUT_MS = 30_000;
@@ -83,6 +90,16 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
   let lastId = 0;
   let closed = false;
   let warnedUncapped = false;
+  let warnedPriority = false;
+
+  /** Every thread of the process, and all it starts later, to the idle scheduling class. */
+  function idlePriority(pid: number) {
+    execFile(CHRT, ['--all-tasks', '--idle', '--pid', '0', String(pid)], (err) => {
+      if (!err || warnedPriority) return;
+      warnedPriority = true;
+      opts.log?.warn({ err }, 'extraction processes run at a lower niceness only: chrt --idle failed');
+    });
+  }
 
   function spawnChild(): Child {
     const proc = fork(CHILD, [String(opts.maxMemoryMb)], {
@@ -100,6 +117,7 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
     } catch (err) {
       opts.log?.warn({ err }, 'extraction process priority not lowered');
     }
+    if (proc.pid) idlePriority(proc.pid);
     const child: Child = { process: proc, ready: Promise.resolve(), busy: false, gone: false, stderr: '' };
     proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
       child.stderr = (child.stderr + s).slice(-4096);
@@ -180,12 +198,23 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
 
   function exchange(child: Child, task: Task) {
     const id = ++lastId;
+    const pid = child.process.pid!;
     return new Promise<ExtractionOutcome>((ok, fail) => {
-      const timer = setTimeout(() => {
-        fail(new ExtractionError('timeout', `Extraction took longer than ${opts.timeoutMs} ms`));
-        retire(child);
-      }, opts.timeoutMs);
-      const done = () => clearTimeout(timer);
+      const done = cpuDeadline(
+        opts.timeoutMs,
+        () => processCpuMs(pid),
+        (why) => {
+          fail(
+            why === 'cpu'
+              ? new ExtractionError('timeout', `Extraction took longer than ${opts.timeoutMs} ms`)
+              : // Not the file's fault: the host was too busy to give it the CPU. The queue retries.
+                new Error(
+                  `Extraction got less than ${opts.timeoutMs} ms of CPU in ${opts.timeoutMs * WALL_FACTOR} ms`,
+                ),
+          );
+          retire(child);
+        },
+      );
       child.onReply = (reply) => {
         if (reply.id !== id) return;
         done();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExtractionError } from '../../../src/services/extraction/extraction.ts';
@@ -137,10 +137,49 @@ describe('extraction pool', () => {
     expect(p.pids()).not.toContain(pid);
   });
 
-  it('runs its processes at a lower CPU priority than the server (background work)', async () => {
+  it('runs every thread of its processes in the idle scheduling class (background work), niced as a fallback', async () => {
     const p = pool({ processes: 1, timeoutMs: 10_000, maxMemoryMb: 128 });
     await p.extract(utf8('hello'), 'text/plain');
-    expect(getPriority(p.pids()[0]!)).toBe(Math.min(19, getPriority() + 10));
+    const pid = p.pids()[0]!;
+    expect(getPriority(pid)).toBe(Math.min(19, getPriority() + 10));
+    // /proc/<pid>/task/<tid>/stat's 41st field is the scheduling policy: 5 is SCHED_IDLE.
+    const policies = () =>
+      readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+      });
+    await waitFor(async () => policies().every((policy) => policy === 5), 5000, 'SCHED_IDLE on every thread');
+    expect(policies().length).toBeGreaterThan(1);
+  });
+
+  it('counts CPU time against the limit, not time spent waiting for the CPU', async () => {
+    const p = pool({ processes: 1, timeoutMs: 1000, maxMemoryMb: 128 });
+    await p.extract(utf8('started before the clock'), 'text/plain');
+    const [pid] = p.pids();
+    // A process that gets no CPU for 1.5 s (as on a host busy with requests) has used none of its second.
+    process.kill(pid!, 'SIGSTOP');
+    const waiting = p.extract(await makePdf(['read once the host is quiet']), 'application/pdf');
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(pid!, 'SIGCONT');
+    expect((await waiting).extracted.text).toBe('read once the host is quiet');
+    expect(p.pids()).toEqual([pid]);
+  });
+
+  it('gives up a document starved of CPU for three times its limit as a retryable failure, not a timeout', async () => {
+    const p = pool({ processes: 1, timeoutMs: 500, maxMemoryMb: 128 });
+    await p.extract(utf8('started before the clock'), 'text/plain');
+    const [pid] = p.pids();
+    process.kill(pid!, 'SIGSTOP');
+    const started = performance.now();
+    const error = await p.extract(utf8('never gets the CPU'), 'text/plain').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
+    expect(error).not.toBeInstanceOf(ExtractionError); // not the file's fault: the queue retries it
+    expect(error?.message).toBe('Extraction got less than 500 ms of CPU in 1500 ms');
+    expect((await p.extract(utf8('a new process'), 'text/plain')).extracted.text).toBe('a new process');
+    expect(p.pids()).not.toContain(pid);
   });
 
   it('gives the process no secrets: its environment holds only PATH (and TMPDIR) beside the IPC channel', async () => {
