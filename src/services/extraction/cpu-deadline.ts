@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 const TICKS_PER_SECOND = 100;
 
 /**
- * Wall time a task may take, as a multiple of its CPU limit, before it is given up as starved:
- * room for load bursts twice as long as the work itself.
+ * Wall time a task may take before it is given up as starved: three times its CPU limit, room for
+ * load bursts twice as long as the work itself, and at least a second (/proc counts in 10 ms ticks).
  */
-export const WALL_FACTOR = 3;
+export const wallLimitMs = (limitMs: number) => Math.max(3 * limitMs, 1000);
 
 /**
  * CPU milliseconds process `pid` has used (all its threads, and its children it has waited for),
@@ -29,10 +29,19 @@ export function processCpuMs(pid: number): number | null {
 
 export type Expiry = 'cpu' | 'wall';
 
+/** Work given up because it did not get the CPU in time: the host's fault, not the file's; worth a retry. */
+export class StarvedError extends Error {
+  constructor(what: string, limitMs: number) {
+    super(`${what} got less than ${limitMs} ms of CPU in ${wallLimitMs(limitMs)} ms`);
+  }
+}
+
 /**
  * Calls `expired` once, when `cpuMs()` has grown by `limitMs` since this call ('cpu': the work itself
- * took too long) or when `limitMs * WALL_FACTOR` of wall time have passed first ('wall': it was
- * starved of CPU). Where `cpuMs()` answers null, wall time stands in for CPU time. Returns a cancel.
+ * took too long) or when `wallLimitMs(limitMs)` of wall time have passed first ('wall': it was
+ * starved of CPU). Where `cpuMs()` cannot tell from the start (no /proc), wall time at `limitMs`
+ * counts as CPU; once it cannot tell (the process ended), checking stops: its owner hears of the
+ * end. Returns a cancel.
  */
 export function cpuDeadline(
   limitMs: number,
@@ -41,16 +50,17 @@ export function cpuDeadline(
 ): () => void {
   const startCpu = cpuMs();
   const startWall = performance.now();
-  const wallLimit = limitMs * WALL_FACTOR;
+  const wallLimit = wallLimitMs(limitMs);
   let timer: NodeJS.Timeout;
   const check = () => {
+    if (startCpu === null) return expired('cpu');
     const now = cpuMs();
-    const used = startCpu === null || now === null ? null : now - startCpu;
+    if (now === null) return;
     const wall = performance.now() - startWall;
-    if (used === null || used >= limitMs) return expired('cpu');
+    if (now - startCpu >= limitMs) return expired('cpu');
     if (wall >= wallLimit) return expired('wall');
     // The CPU still allowed can be used no sooner than that much wall time from now.
-    arm(Math.min(limitMs - used, wallLimit - wall));
+    arm(Math.min(limitMs - (now - startCpu), wallLimit - wall));
   };
   const arm = (ms: number) => {
     timer = setTimeout(check, Math.max(50, ms));

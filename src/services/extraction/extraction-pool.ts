@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import type { Logger } from '../../logger.ts';
 import { moduleExtension } from '../shared/module-file.ts';
-import { cpuDeadline, processCpuMs, WALL_FACTOR } from './cpu-deadline.ts';
+import { cpuDeadline, processCpuMs, StarvedError } from './cpu-deadline.ts';
 import type {
   ChildReady,
   ExtractionOutcome,
@@ -17,7 +17,7 @@ export interface ExtractionPoolOptions {
   processes: number;
   /**
    * CPU time one document may take in its process (queueing and process start-up not counted); one
-   * given WALL_FACTOR times as much wall time without getting that far was starved, and is retried.
+   * given three times as much wall time (cpu-deadline.ts) without getting that far was starved, and is retried.
    */
   timeoutMs: number;
   /** Memory each process may take beyond what it holds once started: V8's heap and every Buffer. */
@@ -208,9 +208,7 @@ export function createExtractionPool(opts: ExtractionPoolOptions): ExtractionPoo
             why === 'cpu'
               ? new ExtractionError('timeout', `Extraction took longer than ${opts.timeoutMs} ms`)
               : // Not the file's fault: the host was too busy to give it the CPU. The queue retries.
-                new Error(
-                  `Extraction got less than ${opts.timeoutMs} ms of CPU in ${opts.timeoutMs * WALL_FACTOR} ms`,
-                ),
+                new StarvedError('Extraction', opts.timeoutMs),
           );
           retire(child);
         },

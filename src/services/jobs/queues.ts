@@ -1,4 +1,4 @@
-import { WALL_FACTOR } from '../extraction/cpu-deadline.ts';
+import { wallLimitMs } from '../extraction/cpu-deadline.ts';
 import { type OcrSettings, ocrTaskTimeoutMs } from '../extraction/ocr/ocr.ts';
 import type { QueueSpec } from './job-queue.ts';
 
@@ -33,11 +33,11 @@ const EXTRACTION_MARGIN_SECONDS = 10;
 /**
  * How long an extraction job may stay active before the queue presumes its process dead and runs it
  * again: the extractions queued ahead of it in this process's pool, its own, and a margin. Each may
- * take WALL_FACTOR times its CPU limit in wall time when the host is busy (extraction runs at idle priority).
+ * take its wall limit (three times its CPU limit) when the host is busy: extraction runs at idle priority.
  */
 export function extractionExpirySeconds(s: QueueSettings): number {
   const rounds = Math.ceil(Math.max(1, s.jobConcurrency) / s.extraction.processes);
-  return Math.ceil((rounds * s.extraction.timeoutMs * WALL_FACTOR) / 1000) + EXTRACTION_MARGIN_SECONDS;
+  return Math.ceil((rounds * wallLimitMs(s.extraction.timeoutMs)) / 1000) + EXTRACTION_MARGIN_SECONDS;
 }
 
 /**
@@ -60,7 +60,7 @@ export function queueSpecs(s: QueueSettings): QueueSpec[] {
       retryDelaySeconds: s.extraction.retryDelaySeconds,
       // One OCR process per OCR job of a process: no task waits for a process.
       expireInSeconds:
-        Math.ceil((ocrTaskTimeoutMs(s.ocr ?? { maxPages: 1, pageTimeoutMs: 1 }) * WALL_FACTOR) / 1000) +
+        Math.ceil(wallLimitMs(ocrTaskTimeoutMs(s.ocr ?? { maxPages: 1, pageTimeoutMs: 1 })) / 1000) +
         EXTRACTION_MARGIN_SECONDS,
       deadLetter: QUEUES.extractFailed,
     },

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { cpuDeadline, type Expiry, processCpuMs, StarvedError } from '../cpu-deadline.ts';
 import { ExtractionError } from '../extraction.ts';
 import { TESSERACT_CLI } from './languages.ts';
 import { type OcrEngine, ocrTimeout } from './ocr.ts';
@@ -8,7 +9,7 @@ const MAX_OUTPUT_BYTES = 4 * 2 ** 20;
 
 /**
  * Debian's `tesseract` command (OCR_ENGINE=tesseract): native code, one process per page, killed at
- * its time limit. One OpenMP thread, so a page never takes more than its share of the machine.
+ * its CPU time limit. One OpenMP thread, so a page never takes more than its share of the machine.
  */
 export function createTesseractCliEngine(languages: string[]): OcrEngine {
   return {
@@ -21,11 +22,16 @@ export function createTesseractCliEngine(languages: string[]): OcrEngine {
         const out: Buffer[] = [];
         let outBytes = 0;
         let err = '';
-        let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGKILL');
-        }, timeoutMs);
+        // CPU time, as for whole documents: a page waiting for the CPU on a busy host has not timed out.
+        let expiry: Expiry | null = null;
+        const cancel = cpuDeadline(
+          timeoutMs,
+          () => (child.pid === undefined ? null : processCpuMs(child.pid)),
+          (why) => {
+            expiry = why;
+            child.kill('SIGKILL');
+          },
+        );
         child.stdout.on('data', (chunk: Buffer) => {
           if (outBytes < MAX_OUTPUT_BYTES) out.push(chunk);
           outBytes += chunk.length;
@@ -35,12 +41,13 @@ export function createTesseractCliEngine(languages: string[]): OcrEngine {
         });
         child.stdin.on('error', () => undefined); // the exit code tells what went wrong
         child.once('error', (e) => {
-          clearTimeout(timer);
+          cancel();
           reject(e);
         });
         child.once('close', (code) => {
-          clearTimeout(timer);
-          if (timedOut) return reject(ocrTimeout('a page', timeoutMs));
+          cancel();
+          if (expiry === 'cpu') return reject(ocrTimeout('a page', timeoutMs));
+          if (expiry === 'wall') return reject(new StarvedError('OCR of a page', timeoutMs));
           if (code !== 0) {
             const reason = err.trim().split('\n').pop() ?? `exit code ${code}`;
             return reject(

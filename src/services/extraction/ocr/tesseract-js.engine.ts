@@ -2,6 +2,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorker, OEM, type Worker } from 'tesseract.js';
+import { cpuDeadline, processCpuMs, StarvedError } from '../cpu-deadline.ts';
 import { ExtractionError } from '../extraction.ts';
 import { tesseractJsDataFile } from './languages.ts';
 import { type OcrEngine, ocrTimeout } from './ocr.ts';
@@ -43,9 +44,18 @@ export function createTesseractJsEngine(languages: string[]): OcrEngine {
         worker = null;
         throw err;
       }
-      let timer: NodeJS.Timeout | undefined;
+      // CPU time of this process (the engine's threads run in it), as for whole documents: a page
+      // waiting for the CPU on a busy host has not timed out.
+      let cancel = () => {};
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(ocrTimeout('a page', timeoutMs)), timeoutMs);
+        cancel = cpuDeadline(
+          timeoutMs,
+          () => processCpuMs(process.pid),
+          (why) =>
+            reject(
+              why === 'cpu' ? ocrTimeout('a page', timeoutMs) : new StarvedError('OCR of a page', timeoutMs),
+            ),
+        );
       });
       try {
         const result = await Promise.race([w.recognize(Buffer.from(image)), timedOut]);
@@ -54,11 +64,11 @@ export function createTesseractJsEngine(languages: string[]): OcrEngine {
         // A timed-out or failed worker may still be busy: start a fresh one next time.
         if (worker === current) worker = null;
         await stop(current);
-        if (err instanceof ExtractionError) throw err;
+        if (err instanceof ExtractionError || err instanceof StarvedError) throw err;
         // tesseract.js rejects with a bare message for an image it cannot decode.
         throw new ExtractionError('malformed', `OCR could not read the image (${String(err).slice(0, 200)})`);
       } finally {
-        clearTimeout(timer);
+        cancel();
       }
     },
     async release() {
