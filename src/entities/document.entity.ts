@@ -1,10 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
-import type { Insights } from '../services/extraction/extraction.ts';
 import { ContactEntity } from './contact.entity.ts';
 import { DocumentRepository } from './document.repository.ts';
 
 export const DOCUMENT_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED'] as const;
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+
+/** What extraction learnt of a document: its `insights` JSON column. */
+export interface Insights {
+  wordCount: number;
+  pageCount: number | null;
+  /** ISO 639-1, or null when undetermined. */
+  language: string | null;
+  /** Up to 10, most significant first, stop words removed. */
+  keywords: string[];
+  /** Pages without a text layer whose text was not recognised (OCR off). */
+  needsOcr: boolean;
+  /** Some of the text came from OCR. */
+  ocr: boolean;
+}
 
 export const DocumentEntity = defineEntity({
   name: 'Document',

@@ -1,12 +1,11 @@
 import { EntityRepository, type QueryBuilder } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
-import type { DocumentStatusValue } from '../services/search/search-engine.ts';
 import { isUuid } from '../services/shared/uuid.ts';
-import type { Document } from './document.entity.ts';
+import type { Document, DocumentStatus } from './document.entity.ts';
 import { keysetList } from './keyset.ts';
 
 export interface DocumentFilter {
-  status?: DocumentStatusValue[] | null;
+  status?: DocumentStatus[] | null;
   documentType?: string | null;
   contentType?: string | null;
   language?: string | null;

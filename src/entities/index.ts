@@ -18,7 +18,7 @@ export type { AuditEvent } from './audit-event.entity.ts';
 export type { Contact, ContactStatus } from './contact.entity.ts';
 export { CONTACT_STATUSES, NOTIFICATION_STATUSES } from './contact.entity.ts';
 export type { ContactNote } from './contact-note.entity.ts';
-export type { Document } from './document.entity.ts';
+export type { Document, DocumentStatus, Insights } from './document.entity.ts';
 export { DOCUMENT_STATUSES } from './document.entity.ts';
 export type { Erasure } from './erasure.entity.ts';
 export { ERASURE_STATUSES } from './erasure.entity.ts';

@@ -1,10 +1,11 @@
 import type { Context } from '../context.ts';
-import type { DocumentStatusValue, SearchFilter } from '../services/search/search-engine.ts';
+import type { DocumentStatus } from '../entities/index.ts';
+import type { SearchFilter } from '../services/search/search-engine.ts';
 
 interface FilterArg {
   documentType?: string | null;
   contactId?: string | number | null;
-  status?: DocumentStatusValue | null;
+  status?: DocumentStatus | null;
   language?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;

@@ -1,4 +1,4 @@
-import { DOCUMENT_STATUSES, type Document } from '../entities/index.ts';
+import { DOCUMENT_STATUSES, type Document, type Insights } from '../entities/index.ts';
 import {
   contactsOfDocuments,
   documentById,
@@ -8,7 +8,6 @@ import {
   uploadDocument,
 } from '../resolvers/document.ts';
 import { documentTypeSchema } from '../services/documents/documents.service.ts';
-import type { Insights } from '../services/extraction/extraction.ts';
 import { builder } from './builder.ts';
 import { ContactRef } from './contact.ts';
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
+import type { Insights } from '../../entities/document.entity.ts';
 import type { Logger } from '../../logger.ts';
 import { moduleExtension } from '../shared/module-file.ts';
 import { cpuDeadline, processCpuMs, StarvedError } from './cpu-deadline.ts';
@@ -9,7 +10,7 @@ import type {
   ExtractionReply,
   ExtractionRequest,
 } from './extraction.child.ts';
-import { type ExtractableType, type ExtractedText, ExtractionError, type Insights } from './extraction.ts';
+import { type ExtractableType, type ExtractedText, ExtractionError } from './extraction.ts';
 import type { OcrSettings } from './ocr/ocr.ts';
 
 export interface ExtractionPoolOptions {

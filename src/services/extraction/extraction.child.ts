@@ -3,13 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  type ExtractableType,
-  type ExtractedText,
-  ExtractionError,
-  type Insights,
-  messageOf,
-} from './extraction.ts';
+import type { Insights } from '../../entities/document.entity.ts';
+import { type ExtractableType, type ExtractedText, ExtractionError, messageOf } from './extraction.ts';
 import { extract } from './extractors.ts';
 import { computeInsights } from './insights.ts';
 import type { OcrSettings } from './ocr/ocr.ts';

@@ -18,19 +18,6 @@ export interface ExtractedText {
   scannedPages?: number[];
 }
 
-export interface Insights {
-  wordCount: number;
-  pageCount: number | null;
-  /** ISO 639-1, or null when undetermined. */
-  language: string | null;
-  /** Up to 10, most significant first, stop words removed. */
-  keywords: string[];
-  /** Pages without a text layer whose text was not recognised (OCR off). */
-  needsOcr: boolean;
-  /** Some of the text came from OCR. */
-  ocr: boolean;
-}
-
 /** Thrown when a document cannot be extracted; the message is safe to show to staff. */
 export class ExtractionError extends Error {
   readonly reason: 'malformed' | 'timeout' | 'memory' | 'unsupported' | 'page_limit';

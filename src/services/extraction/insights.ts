@@ -1,6 +1,6 @@
 import * as stopwords from 'stopword';
 import { detect, supportedLanguages, toISO2 } from 'tinyld';
-import type { Insights } from './extraction.ts';
+import type { Insights } from '../../entities/document.entity.ts';
 
 const MAX_KEYWORDS = 10;
 const MIN_KEYWORD_LENGTH = 3;

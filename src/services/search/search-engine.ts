@@ -1,6 +1,5 @@
+import type { DocumentStatus } from '../../entities/index.ts';
 import { badInput } from '../../errors.ts';
-
-export type DocumentStatusValue = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
 
 /** What an engine indexes for one document. */
 export interface SearchDocument {
@@ -11,7 +10,7 @@ export interface SearchDocument {
   contactId: string | null;
   contactName: string | null;
   documentType: string | null;
-  status: DocumentStatusValue;
+  status: DocumentStatus;
   language: string | null;
   createdAt: Date;
   /** Version stamp: the document's processedAt in ms; used to find stale index entries. */
@@ -21,7 +20,7 @@ export interface SearchDocument {
 export interface SearchFilter {
   documentType?: string;
   contactId?: string;
-  status?: DocumentStatusValue;
+  status?: DocumentStatus;
   language?: string;
   createdAfter?: Date;
   createdBefore?: Date;
