@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { QUEUES } from '../jobs/queues.ts';
+import { loadSearchDocuments } from '../search/search.service.ts';
 import type { SearchEngine } from '../search/search-engine.ts';
 import { singleLine } from '../shared/text-rules.ts';
 import { isUuid } from '../shared/uuid.ts';
@@ -19,6 +20,39 @@ export function createDocumentService(deps: {
   engine: SearchEngine;
 }) {
   const { uploads, jobs, audit, engine } = deps;
+
+  /** Back to PENDING with a new extraction job and its audit event, in one transaction. */
+  function reset(em: EntityManager, by: Actor, id: string, notFound: () => AppError): Promise<void> {
+    return em.transactional(async (tx) => {
+      const changed = await tx.nativeUpdate(
+        DocumentEntity,
+        { id, status: { $in: ['COMPLETED', 'FAILED'] } },
+        {
+          status: 'PENDING',
+          error: null,
+          text: null,
+          insights: null,
+          processedAt: null,
+          indexedAt: null,
+          attempts: 0,
+        },
+      );
+      if (!changed) {
+        if (await tx.count(DocumentEntity, { id })) {
+          throw new AppError('CONFLICT', 'The document is being processed; try again once it has finished');
+        }
+        throw notFound();
+      }
+      await jobs.enqueue(tx, QUEUES.extract, { documentId: id });
+      await audit.record(tx, {
+        ...by,
+        action: 'document.reprocess',
+        subjectType: 'Document',
+        subjectId: id,
+      });
+    });
+  }
+
   return {
     /** Stores a staff upload, inserts its row and queues its extraction, all or nothing. */
     async upload(
@@ -75,37 +109,20 @@ export function createDocumentService(deps: {
       if (!isUuid(id)) throw notFound();
       // Out of the engine before its extraction job exists, so the index step that follows the
       // extraction always comes after this removal. An engine down fails the reprocess, unchanged.
-      if (await em.count(DocumentEntity, { id, status: { $in: ['COMPLETED', 'FAILED'] } })) {
-        await engine.remove([id]);
-      }
-      await em.transactional(async (tx) => {
-        const changed = await tx.nativeUpdate(
-          DocumentEntity,
-          { id, status: { $in: ['COMPLETED', 'FAILED'] } },
-          {
-            status: 'PENDING',
-            error: null,
-            text: null,
-            insights: null,
-            processedAt: null,
-            indexedAt: null,
-            attempts: 0,
-          },
-        );
-        if (!changed) {
-          if (await tx.count(DocumentEntity, { id })) {
-            throw new AppError('CONFLICT', 'The document is being processed; try again once it has finished');
-          }
-          throw notFound();
+      const removed = (await em.count(DocumentEntity, { id, status: { $in: ['COMPLETED', 'FAILED'] } })) > 0;
+      if (removed) await engine.remove([id]);
+      try {
+        await reset(em, by, id, notFound);
+      } catch (err) {
+        // Nothing changed in the database: the document goes back into the engine as it is there (a
+        // failed one stays out). Should that fail too, the index repair puts it back.
+        if (removed) {
+          await loadSearchDocuments(em.fork(), [id])
+            .then((docs) => (docs.length ? engine.index(docs) : undefined))
+            .catch(() => undefined);
         }
-        await jobs.enqueue(tx, QUEUES.extract, { documentId: id });
-        await audit.record(tx, {
-          ...by,
-          action: 'document.reprocess',
-          subjectType: 'Document',
-          subjectId: id,
-        });
-      });
+        throw err;
+      }
       jobs.wake(QUEUES.extract);
       return em.findOneOrFail(DocumentEntity, { id }, { refresh: true });
     },

@@ -37,18 +37,21 @@ const settled = (id: string) =>
     'extraction to finish',
   );
 
-async function uploadBrokenPdf(): Promise<string> {
-  const good = await makePdf(['Quarterly ledger of the spice trade']);
-  const broken = good.subarray(0, Math.floor(good.length / 3));
+async function uploadPdf(name: string, content: Uint8Array): Promise<string> {
   const r = await multipart<{ uploadDocument: { id: string } }>(
     t.url,
     UPLOAD,
     { file: null },
-    [{ path: 'variables.file', name: 'ledger.pdf', content: broken }],
+    [{ path: 'variables.file', name, content }],
     { staff: true },
   );
   expect(r.errors).toBeUndefined();
   return r.data!.uploadDocument.id;
+}
+
+async function uploadBrokenPdf(): Promise<string> {
+  const good = await makePdf(['Quarterly ledger of the spice trade']);
+  return uploadPdf('ledger.pdf', good.subarray(0, Math.floor(good.length / 3)));
 }
 
 describe('reprocessDocument', () => {
@@ -77,6 +80,39 @@ describe('reprocessDocument', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', error: null, insights: { pageCount: 1 } });
     expect(done.text).toContain('Quarterly ledger');
     await waitFor(async () => (await state(id)).indexedAt, 20_000, 'the index step');
+  });
+
+  it('leaves a completed document searchable when the reprocess fails after taking it out of the index', async () => {
+    const id = await uploadPdf(
+      'orchids.pdf',
+      await makePdf(['Zygomorphic orchids of the Ruwenzori cloud forest']),
+    );
+    const found = async () => {
+      const s = await t.staff<{ searchDocuments: { hits: { document: { id: string } }[] } }>(
+        'query { searchDocuments(query: "zygomorphic") { hits { document { id } } } }',
+      );
+      return s.data!.searchDocuments.hits.some((h) => h.document.id === id);
+    };
+    await waitFor(found, 20_000, 'the document to be searchable');
+    // The reprocess's transaction fails at its last statement, after the engine removal.
+    await query(
+      t.databaseUrl,
+      `create function fail_reprocess() returns trigger language plpgsql as $$
+       begin raise exception 'injected failure'; end $$;
+       create trigger fail_reprocess before insert on audit_events for each row
+       when (new.action = 'document.reprocess') execute function fail_reprocess();`,
+    );
+    try {
+      const failed = await t.staff(REPROCESS, { id });
+      expect(failed.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await query(
+        t.databaseUrl,
+        'drop trigger fail_reprocess on audit_events; drop function fail_reprocess();',
+      );
+    }
+    expect(await state(id)).toMatchObject({ status: 'COMPLETED' });
+    await waitFor(found, 10_000, 'the document to be searchable again');
   });
 
   it('is CONFLICT while the document is pending or processing, NOT_FOUND for an unknown id', async () => {
