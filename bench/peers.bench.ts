@@ -1,6 +1,7 @@
 // Dossier's per-request floor beside PostGraphile 5 in the same run: `{ __typename }` on both, and a
 // create mutation (PostGraphile's generated createContact, Dossier's submitContact). Each system has its
-// own embedded PostgreSQL; the one not measured is paused (SIGSTOP), so it takes no CPU.
+// own embedded PostgreSQL; the one not measured is paused (SIGSTOP), so it takes no CPU. A third row,
+// for information: Dossier's API process alone (WORKERS=0), as the stack deploys it.
 // Run: npm run bench:peers   (BENCH_SECONDS=20 per phase, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50;
 // BENCH_QUICK=1 for 3 s phases and one round)
 import pg from 'pg';
@@ -114,50 +115,49 @@ async function startPeer(): Promise<System> {
   return { name: 'PostGraphile 5', server, db };
 }
 
-async function startDossier(): Promise<System> {
+async function startDossier(name: string, env: Record<string, string> = {}): Promise<System> {
   const db = await startDatabase();
   const server = await startServer(await db.create('bench'), {
     RATE_LIMIT_PER_MINUTE: '100000000',
     RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000',
+    ...env,
   });
-  return { name: 'Dossier', server, db };
+  return { name, server, db };
 }
 
 await bench(async () => {
   console.log(
     `autocannon, ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s per phase after ${WARMUP_SECONDS} s warm-up, ` +
       'medians; each system on its own embedded PostgreSQL; Dossier in its default configuration ' +
-      '(NODE_ENV=production, one in-process worker) with rate limits raised.',
+      '(NODE_ENV=production, one in-process worker) with rate limits raised. The last row, for information, ' +
+      "is Dossier's API process alone (WORKERS=0): the jobs a submission queues (the owner's email) wait " +
+      'for a worker process, as the stack runs them in a container of their own.',
   );
   const peer = await startPeer();
-  const dossier = await startDossier();
-  const all = [peer, dossier];
+  const dossier = await startDossier('Dossier');
+  const apiOnly = await startDossier('Dossier API only', { WORKERS: '0' });
+  const all = [peer, dossier, apiOnly];
   const phases = [
     { label: '{ __typename }', peer: TYPENAME, dossier: TYPENAME, target: 0.5 },
     { label: 'create (createContact / submitContact)', peer: CREATE, dossier: SUBMIT, target: 0.8 },
   ];
-  for (const p of phases) {
-    await measure(all, peer, p.peer, WARMUP_SECONDS);
-    await measure(all, dossier, p.dossier, WARMUP_SECONDS);
-  }
+  const bodyOf = (system: System, p: (typeof phases)[number]) => (system === peer ? p.peer : p.dossier);
+  for (const p of phases)
+    for (const system of all) await measure(all, system, bodyOf(system, p), WARMUP_SECONDS);
   const results = new Map<string, Phase[]>();
   const keep = (key: string, phase: Phase) => results.set(key, [...(results.get(key) ?? []), phase]);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const p of phases) {
-      keep(`${p.label}|peer`, await measure(all, peer, p.peer, SECONDS));
-      keep(`${p.label}|dossier`, await measure(all, dossier, p.dossier, SECONDS));
-    }
+    for (const p of phases)
+      for (const system of all)
+        keep(`${p.label}|${system.name}`, await measure(all, system, bodyOf(system, p), SECONDS));
     console.log(`round ${round + 1} of ${ROUNDS} done`);
   }
   const med = (key: string, pick: (x: Phase) => number) => median(results.get(key)!.map(pick));
   const rows: (string | number)[][] = [];
   for (const p of phases) {
-    const peerRate = med(`${p.label}|peer`, (x) => x.reqPerSec);
-    for (const [who, system] of [
-      ['peer', peer],
-      ['dossier', dossier],
-    ] as const) {
-      const key = `${p.label}|${who}`;
+    const peerRate = med(`${p.label}|${peer.name}`, (x) => x.reqPerSec);
+    for (const system of all) {
+      const key = `${p.label}|${system.name}`;
       const rate = med(key, (x) => x.reqPerSec);
       const ratio = rate / peerRate;
       rows.push([
@@ -172,8 +172,10 @@ await bench(async () => {
           med(key, (x) => x.pgCpuMs),
           3,
         ),
-        who === 'peer' ? '' : `${fixed(ratio * 100, 0)}% (target >= ${p.target * 100}%)`,
-        who === 'peer' ? '' : verdict(ratio >= p.target),
+        system === peer
+          ? ''
+          : `${fixed(ratio * 100, 0)}%${system === dossier ? ` (target >= ${p.target * 100}%)` : ''}`,
+        system === dossier ? verdict(ratio >= p.target) : '',
       ]);
     }
   }
