@@ -1,9 +1,10 @@
 // What tests and benches read about processes from Linux's /proc, and their temp dirs. No test runner
-// and no server imports here: bench/ uses it too.
+// here, and of the server only its /proc reader (a leaf module): bench/ uses it too.
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { procStatFields, TICKS_PER_SECOND } from '../../src/services/shared/proc-stat.ts';
 
 /** A throwaway dir readable by the embedded PostgreSQL's user (it runs as its own user when we are root). */
 export async function tempDir(prefix: string): Promise<string> {
@@ -29,17 +30,13 @@ export const resetPeak = (pid: number) => writeFile(`/proc/${pid}/clear_refs`, '
 export function processStat(
   pid: number,
 ): { ppid: number; cpuSeconds: number; reapedCpuSeconds: number } | null {
-  try {
-    // The fields after the command name, which ends at the last ')': ppid is the 2nd, utime..cstime the 12th to 15th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    return { ppid: f[1]!, cpuSeconds: (f[11]! + f[12]!) / 100, reapedCpuSeconds: (f[13]! + f[14]!) / 100 };
-  } catch {
-    return null;
-  }
+  const f = procStatFields(pid);
+  if (!f) return null;
+  return {
+    ppid: f[1]!,
+    cpuSeconds: (f[11]! + f[12]!) / TICKS_PER_SECOND,
+    reapedCpuSeconds: (f[13]! + f[14]!) / TICKS_PER_SECOND,
+  };
 }
 
 /** Every running process id, from /proc. */

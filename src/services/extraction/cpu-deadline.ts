@@ -1,9 +1,6 @@
 // Time limits for background work counted in CPU time. The extraction processes run at idle priority,
 // so on a busy host a document may wait for the CPU: waiting must not count as the file's fault.
-import { readFileSync } from 'node:fs';
-
-/** Linux's clock ticks per second for /proc's CPU times (USER_HZ, 100 on every mainstream kernel). */
-const TICKS_PER_SECOND = 100;
+import { procStatFields, TICKS_PER_SECOND } from '../shared/proc-stat.ts';
 
 /**
  * Wall time a task may take before it is given up as starved: three times its CPU limit, room for
@@ -16,15 +13,10 @@ export const wallLimitMs = (limitMs: number) => Math.max(3 * limitMs, 1000);
  * from /proc; null where there is no /proc or the process has ended.
  */
 export function processCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command name, which ends at the last ')': utime, stime, cutime, cstime are the 12th to 15th.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    return Number.isFinite(ticks) ? (ticks * 1000) / TICKS_PER_SECOND : null;
-  } catch {
-    return null;
-  }
+  const f = procStatFields(pid);
+  if (!f) return null;
+  const ticks = f[11]! + f[12]! + f[13]! + f[14]!;
+  return Number.isFinite(ticks) ? (ticks * 1000) / TICKS_PER_SECOND : null;
 }
 
 export type Expiry = 'cpu' | 'wall';
