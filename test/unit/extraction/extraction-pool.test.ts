@@ -6,6 +6,7 @@ import {
   createExtractionPool,
   type ExtractionPool,
 } from '../../../src/services/extraction/extraction-pool.ts';
+import { capturedLog } from '../../support/app.ts';
 import {
   distinctWordsText,
   makeDeflateBombPdf,
@@ -150,6 +151,33 @@ describe('extraction pool', () => {
       });
     await waitFor(async () => policies().every((policy) => policy === 5), 5000, 'SCHED_IDLE on every thread');
     expect(policies().length).toBeGreaterThan(1);
+  });
+
+  it('falls back to niceness alone, saying so once, where chrt cannot be run', async () => {
+    const { log, lines } = capturedLog('warn');
+    const path = process.env.PATH;
+    // No chrt on this PATH; the process itself is started by path (process.execPath), not through PATH.
+    process.env.PATH = '/nonexistent';
+    try {
+      const p = createExtractionPool({
+        processes: 2,
+        timeoutMs: 10_000,
+        maxMemoryMb: 128,
+        idleMs: 60_000,
+        log,
+      });
+      pools.push(p);
+      await Promise.all([p.extract(utf8('one'), 'text/plain'), p.extract(utf8('two'), 'text/plain')]);
+      await waitFor(
+        async () => lines.some((l) => /chrt --idle failed/.test(String(l.msg))),
+        5000,
+        'the warning',
+      );
+      expect(lines.filter((l) => /chrt --idle failed/.test(String(l.msg)))).toHaveLength(1);
+      for (const pid of p.pids()) expect(getPriority(pid)).toBe(Math.min(19, getPriority() + 10));
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('counts CPU time against the limit, not time spent waiting for the CPU', async () => {
